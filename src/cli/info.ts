@@ -21,6 +21,7 @@ export function formatEngineInfo(info: EngineInfo): string {
     ['Node.js', `${info.nodeVersion} (${info.platform}-${info.arch})`],
     ['pid', String(info.pid)],
     ['started in', `${info.startupMilliseconds} ms`],
+    ['tfjs-node in', info.nativeSearchPaths.join(', ') || '(nowhere)'],
   ];
   if (info.wasm) {
     rows.push(['WebAssembly', `SIMD ${info.wasm.simd ? 'on' : 'off'}, multithreading ${info.wasm.multithreading ? 'on' : 'off'}, ${info.wasm.threads} thread(s)`]);

@@ -33,15 +33,13 @@ const TFJS_NODE = '@tensorflow/tfjs-node';
 
 /** Loads tfjs-node from the first search path that has it; it registers the `tensorflow` backend. */
 function loadNativeModule(searchPaths: string[]): void {
-  const failures: string[] = [];
   for (const folder of searchPaths) {
     const requireFrom = createRequire(path.join(folder, 'package.json'));
     let resolved: string;
     try {
       resolved = requireFrom.resolve(TFJS_NODE);
     } catch {
-      failures.push(`not installed in ${folder}`);
-      continue;
+      continue; // not installed there
     }
     try {
       requireFrom(resolved);
@@ -50,7 +48,8 @@ function loadNativeModule(searchPaths: string[]): void {
       throw new Error(`${TFJS_NODE} in ${folder} failed to load: ${firstLine(error)}`);
     }
   }
-  throw new Error(`${TFJS_NODE} is not installed (${failures.join('; ') || 'no folder to look in'})`);
+  // The folders searched are part of EngineInfo; the message stays short.
+  throw new Error(`${TFJS_NODE} is not installed`);
 }
 
 async function activate(backend: BackendName, options: BackendOptions): Promise<void> {

@@ -38,6 +38,7 @@ function renderReady(info: EngineInfo): HTMLElement[] {
       ['Node.js', `${info.nodeVersion} (${info.platform}-${info.arch})`],
       ['Started in', `${info.startupMilliseconds} ms`],
       ...(wasm ? ([['WebAssembly', wasm]] as Array<[string, string]>) : []),
+      ['Native backend', h('span', {}, 'looked for in ', ...info.nativeSearchPaths.flatMap((folder, i) => [i ? ', ' : '', h('code', {}, folder)]))],
     ]),
     h('h2', {}, 'Backends tried'),
     h('table', { class: 'grid' }, h('tr', {}, h('th', {}, 'Backend'), h('th', {}, 'Result'), h('th', {}, 'Time'), h('th', {}, 'Why not')), ...info.attempts.map(attemptRow)),

@@ -1,0 +1,3 @@
+// The integration suite, bundled into one file and run by the test-runner
+// extension inside a real extension host. Each import adds its describe blocks.
+import './engine.test';
