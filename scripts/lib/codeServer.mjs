@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 
 export const CODE_SERVER_VERSION = '4.139.1';
 const NODE_MAJOR = '24';
@@ -46,7 +46,12 @@ export function ensureNode24() {
 export function ensureCodeServer() {
   const nodeBin = ensureNode24();
   const folder = join(cacheDir, `code-server-${CODE_SERVER_VERSION}`);
-  const env = { ...process.env, PATH: nodeBin + delimiter + process.env.PATH };
+  const env = {
+    ...process.env,
+    PATH: nodeBin + delimiter + process.env.PATH,
+    // Native addons build against Node 24's own headers (shipped in its package), never downloaded ones.
+    npm_config_nodedir: dirname(nodeBin),
+  };
   cached(folder, `code-server ${CODE_SERVER_VERSION}`, () => {
     try {
       npmInstall(folder, `code-server@${CODE_SERVER_VERSION}`, env);
