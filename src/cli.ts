@@ -54,7 +54,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 }
 
 if (require.main === module) {
-  runCli(process.argv.slice(2), {
+  void runCli(process.argv.slice(2), {
     out: (text) => process.stdout.write(text + '\n'),
     err: (text) => process.stderr.write(text + '\n'),
   }).then((code) => {

@@ -85,6 +85,12 @@ export class EngineClient {
         if (!error) return;
         session.pending.delete(id);
         reject(new EngineStoppedError(`Could not reach the engine process: ${error.message}`));
+        // The channel is broken (the worker died, its exit not yet seen): drop the session now,
+        // or the next request would be sent into the same broken channel.
+        if (this.session === session) {
+          session.child.kill('SIGKILL');
+          this.onExit(session, `could not be reached (${error.message})`);
+        }
       });
     });
   }
