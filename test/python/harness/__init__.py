@@ -1,0 +1,1 @@
+"""Helpers for the Python tests of generated code."""
