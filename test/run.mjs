@@ -1,10 +1,13 @@
-// `npm test`: builds and packages the extension, then runs the three tiers —
+// `npm test`: builds and packages the extension, then runs the tiers —
 //   unit         mocha in plain Node
+//   grammar      the TextMate grammars against VS Code's own Python grammar
+//   python       pytest in the system Python with real PyTorch: snippets run for real
 //   integration  mocha inside a real extension host (code-server + headless Chromium)
 //   e2e          Playwright driving code-server with the packaged .vsix installed
 // and prints each tier's counts. `node test/run.mjs unit e2e` runs just those.
+//   DLKIT_PYTHON  the interpreter with torch (default /usr/bin/python3)
 // A tier that cannot start counts as failed: nothing is skipped silently.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,7 +19,7 @@ import { launchChromium } from '../scripts/lib/browser.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 process.chdir(root);
-const TIERS = ['unit', 'integration', 'e2e'];
+const TIERS = ['unit', 'grammar', 'python', 'integration', 'e2e'];
 const asked = process.argv.slice(2);
 const unknown = asked.filter((tier) => !TIERS.includes(tier));
 if (unknown.length) {
@@ -76,11 +79,57 @@ export function freshProfile(server, label) {
   return profile;
 }
 
+/** Runs a command with its output shown; resolves with exit code and output. */
+function runShown(command, args, options = {}) {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], ...options });
+    let output = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      process.stdout.write(chunk);
+    });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, output }));
+  });
+}
+
+/** Reads `N passed` / `N failed` from a runner's closing line. */
+function countsFrom(output, what) {
+  const count = (word) => Number(new RegExp(`(\\d+) ${word}`).exec(output)?.[1] ?? 0);
+  const counts = { passed: count('passed'), failed: count('failed') + count('errors?'), pending: count('skipped') };
+  if (counts.passed + counts.failed === 0) throw new Error(`${what} ran no test`);
+  return counts;
+}
+
 const tierRunners = {
   async unit() {
     const files = listTests('test/unit', '.test.ts');
     await compile(files, join(outDir, 'unit'));
     return runMocha(files.map((file) => join(outDir, 'unit', file.split('/').pop().replace(/\.ts$/, '.js'))), { timeout: 60_000 });
+  },
+
+  async grammar() {
+    const { code, output } = await runShown('node', ['test/grammar/run.mjs']);
+    const counts = countsFrom(output.trim().split('\n').pop() ?? '', 'the grammar tests');
+    if (code !== 0 && counts.failed === 0) counts.failed = 1;
+    return counts;
+  },
+
+  async python() {
+    const python = process.env.DLKIT_PYTHON || '/usr/bin/python3';
+    const expanded = join(outDir, 'snippets-expanded.json');
+    mkdirSync(outDir, { recursive: true });
+    execFileSync('node', ['scripts/snippets/expand-all.mjs', expanded], { stdio: 'inherit' });
+    const { code, output } = await runShown(python, ['-m', 'pytest', 'test/python', '-q', '-p', 'no:cacheprovider'], {
+      env: { ...process.env, DLKIT_EXPANDED_SNIPPETS: expanded },
+    });
+    if (code === 5) throw new Error('pytest collected no tests');
+    const summary = output.trim().split('\n').filter((line) => /\d+ (passed|failed)/.test(line)).pop();
+    if (!summary) throw new Error(`pytest printed no summary (exit ${code}); is pytest installed for ${python}?`);
+    const counts = countsFrom(summary, 'pytest');
+    if (code !== 0 && counts.failed === 0) counts.failed = 1;
+    return counts;
   },
 
   async integration() {

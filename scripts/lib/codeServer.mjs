@@ -65,6 +65,11 @@ export function ensureCodeServer() {
   return { node: join(nodeBin, process.platform === 'win32' ? 'node.exe' : 'node'), entry, env, nodeBin };
 }
 
+/** VS Code's built-in extensions inside a code-server install (grammars, language configs). */
+export function builtinExtensionsDir(server) {
+  return join(dirname(server.entry), '..', '..', 'lib', 'vscode', 'extensions');
+}
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -60,6 +60,10 @@ describe('the packaged VSIX (.vscodeignore allow-list)', () => {
       'dist/wasm/tfjs-backend-wasm.wasm',
       'dist/wasm/tfjs-backend-wasm-simd.wasm',
       'dist/wasm/tfjs-backend-wasm-threaded-simd.wasm',
+      'snippets/pytorch.json',
+      'snippets/keras.json',
+      'snippets/tensorflow.json',
+      'syntaxes/tensor-shape.injection.tmLanguage.json',
     ]) {
       assert.ok(files.includes(needed), `${needed} is not in the VSIX (it has: ${files.join(', ')})`);
     }
@@ -67,7 +71,7 @@ describe('the packaged VSIX (.vscodeignore allow-list)', () => {
 
   it('holds nothing else: no sources, tests, maps, node_modules or tfjs-node', () => {
     const unexpected = files.filter(
-      (name) => !/^(package\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/(extension|worker|cli)\.js|dist\/webviews\/\w+\.(js|css)|dist\/wasm\/[\w-]+\.wasm)$/.test(name),
+      (name) => !/^(package\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/(extension|worker|cli)\.js|dist\/webviews\/\w+\.(js|css)|dist\/wasm\/[\w-]+\.wasm|snippets\/\w+\.json|syntaxes\/[\w.-]+\.tmLanguage\.json)$/.test(name),
     );
     assert.deepEqual(unexpected, []);
     assert.ok(!files.some((name) => name.includes('tfjs-node')));
