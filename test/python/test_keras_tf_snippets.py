@@ -440,6 +440,13 @@ def test_api_list_is_well_formed():
     for name in lines:
         assert re.fullmatch(r"(keras|tf)(\.[A-Za-z_][A-Za-z0-9_]*)+", name), f"not a public dotted name: {name!r}"
         assert not any(part.startswith("_") for part in name.split(".")), f"private name: {name}"
+        assert not name.startswith("tf.compat"), f"tf.compat names are not current API: {name}"
+
+
+def test_api_list_cites_the_official_references():
+    header = [line for line in (Path(__file__).parent / "keras_tf_public_api.txt").read_text().splitlines() if line.startswith("#")]
+    cited = " ".join(header)
+    assert "https://keras.io/api/" in cited and "https://www.tensorflow.org/api_docs/python/tf" in cited
 
 
 def test_api_list_has_no_unused_names():
