@@ -3,10 +3,10 @@
 //   worker.js     engine process (node, cjs): TF.js, parsers
 //   cli.js        the `dlkit` command (node, cjs): same engine as the worker
 //   webviews/*.js UI code (browser, esm)
-// plus dist/wasm/*.wasm for the WebAssembly backend.
+// plus dist/wasm/*.wasm for the WebAssembly backend and dist/templates/ (project templates).
 // Flags: --production (minify, no source maps), --watch.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -97,8 +97,17 @@ function metaWriter(name) {
   };
 }
 
+/** The project templates, read at run time by the extension and the CLI. */
+function copyTemplates() {
+  cpSync(join(root, 'src/scaffold/templates'), join(dist, 'templates'), {
+    recursive: true,
+    filter: (source) => !/(__pycache__|\.pytest_cache)$/.test(source),
+  });
+}
+
 if (!watch) rmSync(dist, { recursive: true, force: true });
 copyWasmBinaries();
+copyTemplates();
 const contexts = await Promise.all(
   Object.entries(builds).map(([name, options]) =>
     esbuild.context({ ...options, plugins: [keepBackendRegistration, metaWriter(name)] }),

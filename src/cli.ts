@@ -3,10 +3,12 @@
  * entry in COMMANDS; later features add theirs (summary, scaffold, scalars).
  */
 import { infoCommand } from './cli/info';
+import { scaffoldCommand } from './cli/scaffold';
 import { UsageError, type CliCommand, type CliIO } from './cli/command';
 
 const COMMANDS: Record<string, CliCommand> = {
   info: infoCommand,
+  scaffold: scaffoldCommand,
 };
 
 declare const DLKIT_VERSION: string;
