@@ -117,6 +117,50 @@ x = x.view(B, -1)  # (B, -1) from (..., C)
 #    ^ meta.tensor-shape.python punctuation.separator.dimension.tensor-shape.python
 #        ^ meta.tensor-shape.python punctuation.section.tensor-shape.end.python
 
+## an integer glued to a name is a product (2C is 2*C): the integer, then the name
+# (B, 2C, H/4, W/4)
+# ^ meta.tensor-shape.python punctuation.section.tensor-shape.begin.python
+#     ^ meta.tensor-shape.python constant.numeric.integer.decimal.tensor-shape.python - variable.parameter.dimension.tensor-shape.python
+#      ^ meta.tensor-shape.python variable.parameter.dimension.tensor-shape.python - constant.numeric.integer.decimal.tensor-shape.python
+#       ^ meta.tensor-shape.python punctuation.separator.dimension.tensor-shape.python
+#          ^ meta.tensor-shape.python keyword.operator.arithmetic.tensor-shape.python
+#           ^ meta.tensor-shape.python constant.numeric.integer.decimal.tensor-shape.python
+#                 ^ meta.tensor-shape.python punctuation.section.tensor-shape.end.python
+
+## after code, with a several-digit coefficient
+x = self.down(x)  # (B, 16C, H/8, W/8)
+#                   ^ meta.tensor-shape.python punctuation.section.tensor-shape.begin.python
+#                       ^^ meta.tensor-shape.python constant.numeric.integer.decimal.tensor-shape.python
+#                         ^ meta.tensor-shape.python variable.parameter.dimension.tensor-shape.python
+#                                    ^ meta.tensor-shape.python punctuation.section.tensor-shape.end.python
+
+## on both sides of an arrow, in square brackets
+# [B, T, 3D] -> [B, T, D]
+# ^ meta.tensor-shape.python punctuation.section.tensor-shape.begin.python
+#        ^ meta.tensor-shape.python constant.numeric.integer.decimal.tensor-shape.python
+#         ^ meta.tensor-shape.python variable.parameter.dimension.tensor-shape.python
+#            ^^ keyword.operator.arrow.tensor-shape.python
+#               ^ meta.tensor-shape.python punctuation.section.tensor-shape.begin.python
+# (B, C, H, W) -> (B, 2C, H/2, W/2)
+#              ^^ keyword.operator.arrow.tensor-shape.python
+#                     ^ meta.tensor-shape.python constant.numeric.integer.decimal.tensor-shape.python
+#                      ^ meta.tensor-shape.python variable.parameter.dimension.tensor-shape.python
+
+## in arithmetic and groups, with longer and primed names
+# (B, 2C_in + 1, (4C' - 1)//2)
+#     ^ meta.tensor-shape.python constant.numeric.integer.decimal.tensor-shape.python
+#      ^^^^ meta.tensor-shape.python variable.parameter.dimension.tensor-shape.python
+#           ^ meta.tensor-shape.python keyword.operator.arithmetic.tensor-shape.python
+#                ^ meta.tensor-shape.python punctuation.section.group.begin.tensor-shape.python
+#                 ^ meta.tensor-shape.python constant.numeric.integer.decimal.tensor-shape.python
+#                  ^^ meta.tensor-shape.python variable.parameter.dimension.tensor-shape.python
+#                            ^ meta.tensor-shape.python punctuation.section.tensor-shape.end.python
+
+## E glued to an integer is a name when no exponent follows
+# (B, 2E - 1)
+#     ^ meta.tensor-shape.python constant.numeric.integer.decimal.tensor-shape.python
+#      ^ meta.tensor-shape.python variable.parameter.dimension.tensor-shape.python
+
 ## ---- not shapes ----
 
 ## prose in parentheses
@@ -184,6 +228,40 @@ x = x.view(B, -1)  # (B, -1) from (..., C)
 #   ^^ comment.line.number-sign.python - keyword.operator.arrow.tensor-shape.python
 #        ^^ comment.line.number-sign.python - keyword.operator.arrow.tensor-shape.python
 #           ^^ comment.line.number-sign.python - meta.tensor-shape.python
+
+## an ordinal and a count in prose
+# (2nd pass)
+# ^^^^^^^^^^ comment.line.number-sign.python - meta.tensor-shape.python
+# (3 times)
+# ^^^^^^^^^ comment.line.number-sign.python - meta.tensor-shape.python
+
+## numbers with a lowercase suffix or unit are not products
+# (1st, 2nd)
+# ^^^^^^^^^^ comment.line.number-sign.python - meta.tensor-shape.python
+# speed-up (2x, 4x)
+#          ^^^^^^^^ comment.line.number-sign.python - meta.tensor-shape.python
+# vocab (32k, 50k)
+#       ^^^^^^^^^^ comment.line.number-sign.python - meta.tensor-shape.python
+
+## float literals: exponents, with e or E
+# (1e-3, 0.9)
+# ^^^^^^^^^^^ comment.line.number-sign.python - meta.tensor-shape.python
+# lr in (1e-3, 3e-4)
+#       ^^^^^^^^^^^^ comment.line.number-sign.python - meta.tensor-shape.python
+# (1E-3, 1E5)
+# ^^^^^^^^^^^ comment.line.number-sign.python - meta.tensor-shape.python
+
+## other Python number literals
+# (0x1F, 0xFF) and (1_000, 2_000) and (1j, 2j)
+# ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ comment.line.number-sign.python - meta.tensor-shape.python
+
+## a space between the integer and the name is two words
+# (B, 2 C)
+# ^^^^^^^^ comment.line.number-sign.python - meta.tensor-shape.python
+
+## a glued shape is still a call or glued to a word
+# f(2C, H) and (B, 2C)x
+# ^^^^^^^^^^^^^^^^^^^^^ comment.line.number-sign.python - meta.tensor-shape.python
 
 ## a type comment keeps MagicPython's type-hint scopes
 def f(a, b):  # type: (int, int) -> None

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { expandSnippet } from '../../src/snippets/expand';
 import { ARCHITECTURE_FAMILIES, STYLE_PREFIX, snippetFamily, snippetGroup, snippetKind } from '../../src/snippets/table';
+import { JS_PATTERNS } from '../../scripts/grammar/tensor-shape.mjs';
 
 // Tests run from the repository root (the bundled test file lives in out/unit).
 const snippetsDir = path.join(process.cwd(), 'snippets');
@@ -76,16 +77,9 @@ function tabStops(text: string): { stops: number[]; choices: Array<{ stop: numbe
   return { stops, choices };
 }
 
-// The shape comments that syntaxes/tensor-shape.injection.tmLanguage.json highlights, as a
-// JavaScript regex: a bracketed list of dimensions (names, integers, simple arithmetic, *, ...,
-// None, ?, -1) with at least one comma.
-const NAME = String.raw`[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*'*`;
-const TERM = String.raw`(?:${NAME}|[0-9]+)`;
-const OP = String.raw`\s*(?:\/\/|\*\*|[-+*/%])\s*`;
-const ATOM = String.raw`(?:${TERM}|\(\s*${TERM}(?:${OP}${TERM})*\s*\))`;
-const DIM = String.raw`\s*(?:${ATOM}(?:${OP}${ATOM})*|\*${NAME}|\.\.\.|…|\*|\?|-1)\s*`;
-const LIST = String.raw`${DIM}(?:(?:,${DIM})+,?|,)\s*`;
-const SHAPE = new RegExp(String.raw`(?<![A-Za-z0-9_.)\]'])(?:\(${LIST}\)|\[${LIST}\])(?![A-Za-z0-9_(\[])`);
+// The shape comments that syntaxes/tensor-shape.injection.tmLanguage.json highlights: the same
+// regex as the grammar's, from the module that generates it, in JavaScript's flavor.
+const SHAPE = new RegExp(JS_PATTERNS.shape);
 
 /** The `#` comment of a line of Python, if any (quotes on the same line are skipped). */
 function commentOf(line: string): string | undefined {
@@ -237,10 +231,10 @@ describe('snippet test helpers', () => {
 
   it('shapeComments finds shape comments and ignores other brackets', () => {
     assert.deepEqual(shapeComments('x = conv(x)  # (B, C, H, W)\ny = 1  # (see the paper)'), ['# (B, C, H, W)']);
-    for (const comment of ['# (B, 3, 224, 224) -> (B, 64, 112, 112)', '# [N, T, H]', '# shape: (B, 10)', '# (B,)', '# (None, 28, 28, 1)', '# (B, H//2, 2*C)', '# (*, H_in)']) {
+    for (const comment of ['# (B, 3, 224, 224) -> (B, 64, 112, 112)', '# [N, T, H]', '# shape: (B, 10)', '# (B,)', '# (None, 28, 28, 1)', '# (B, H//2, 2*C)', '# (*, H_in)', '# (B, 2C, H/4, W/4)']) {
       assert.equal(shapeComments(comment).length, 1, comment);
     }
-    for (const comment of ['# TODO (later)', '# (0.5, 0.5)', '# f(a, b)', '# x[0, 1]', '# (B)', '# ()', "s = '# (B, C)'"]) {
+    for (const comment of ['# TODO (later)', '# (0.5, 0.5)', '# (1e-3, 0.9)', '# (2nd pass)', '# (1st, 2nd)', '# f(a, b)', '# x[0, 1]', '# (B)', '# ()', "s = '# (B, C)'"]) {
       assert.deepEqual(shapeComments(comment), [], comment);
     }
   });
