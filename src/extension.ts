@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { registerEngine, type Engine } from './host/engineFeature';
+import { registerScaffold } from './scaffold/feature';
 
 /** When this bundle began to evaluate: activation time is measured from here. */
 const loadedAt = performance.now();
@@ -14,6 +15,7 @@ export function activate(context: vscode.ExtensionContext): DeepLearningKitApi {
   const log = vscode.window.createOutputChannel('Deep Learning Kit', { log: true });
   context.subscriptions.push(log);
   const api = { engine: registerEngine(context, log) };
+  registerScaffold(context, log);
   const now = performance.now();
   log.info(`activated in ${(now - activateCalledAt).toFixed(1)} ms (${(now - loadedAt).toFixed(1)} ms since the bundle was loaded)`);
   return api;

@@ -54,7 +54,7 @@ export async function openPaletteWith(page, query, expected, timeout = 60_000) {
     await page.keyboard.press('F1');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
     await input.fill(`>${query}`);
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: expected }).first();
+    const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: expected }) }).first();
     try {
       await row.waitFor({ state: 'visible', timeout: 3_000 });
       return row;
@@ -66,10 +66,11 @@ export async function openPaletteWith(page, query, expected, timeout = 60_000) {
   }
 }
 
-/** Runs a command by its palette title, as a user would: F1, type, Enter. */
+/** Runs a command by its palette title, as a user would: F1, type, then pick its row. */
 export async function runCommand(page, title) {
-  await openPaletteWith(page, title, title);
-  await page.keyboard.press('Enter');
+  const row = await openPaletteWith(page, title, title);
+  // The palette may rank another command first (e.g. "New CNN Project…" for "New Project…").
+  await row.click();
 }
 
 /**

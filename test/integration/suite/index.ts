@@ -2,3 +2,4 @@
 // extension inside a real extension host. Each import adds its describe blocks.
 import './engine.test';
 import './snippets.test';
+import './scaffold.test';
