@@ -19,6 +19,12 @@ export interface ArchitectureInfo {
   description: string;
   /** The first is the default: always synthetic, so a new project trains offline. */
   datasets: DatasetInfo[];
+  /**
+   * Template folders this architecture shares with some others (not all), applied between a
+   * style's `_shared/` and the architecture's own folder: `_sequences` (text data),
+   * `_generative` (image grids).
+   */
+  sharedWith: string[];
 }
 
 export interface StyleInfo {
@@ -35,20 +41,22 @@ const IMDB: DatasetInfo = { id: 'imdb', label: 'IMDB reviews', detail: 'sentimen
 const TEXT_FILE: DatasetInfo = { id: 'textfile', label: 'A text file', detail: 'your own corpus: set data.path in config.toml' };
 
 export const CATALOG: Record<Architecture, ArchitectureInfo> = {
-  cnn: { id: 'cnn', title: 'CNN', description: 'Convolutional image classifier', datasets: [SYNTHETIC_IMAGES, MNIST, CIFAR10] },
-  rnn: { id: 'rnn', title: 'RNN', description: 'LSTM/GRU sequence classifier', datasets: [SYNTHETIC_SEQUENCES, IMDB, TEXT_FILE] },
-  gan: { id: 'gan', title: 'GAN', description: 'DCGAN image generator with its discriminator', datasets: [SYNTHETIC_IMAGES, MNIST, CIFAR10] },
+  cnn: { id: 'cnn', title: 'CNN', description: 'Convolutional image classifier', datasets: [SYNTHETIC_IMAGES, MNIST, CIFAR10], sharedWith: [] },
+  rnn: { id: 'rnn', title: 'RNN', description: 'LSTM/GRU sequence classifier', datasets: [SYNTHETIC_SEQUENCES, IMDB, TEXT_FILE], sharedWith: ['_sequences'] },
+  gan: { id: 'gan', title: 'GAN', description: 'DCGAN image generator with its discriminator', datasets: [SYNTHETIC_IMAGES, MNIST, CIFAR10], sharedWith: ['_generative'] },
   transformer: {
     id: 'transformer',
     title: 'Transformer',
     description: 'Transformer encoder text classifier with positional encoding and padding mask',
     datasets: [SYNTHETIC_SEQUENCES, IMDB, TEXT_FILE],
+    sharedWith: ['_sequences'],
   },
   autoencoder: {
     id: 'autoencoder',
     title: 'Autoencoder',
     description: 'Convolutional variational autoencoder (VAE)',
     datasets: [SYNTHETIC_IMAGES, MNIST, CIFAR10],
+    sharedWith: ['_generative'],
   },
 };
 

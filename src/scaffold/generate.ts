@@ -72,9 +72,10 @@ export function generateProject(options: ScaffoldOptions, templates: TemplateSou
     style: options.style,
     dataset,
   };
-  // Architecture files replace shared files of the same path.
+  // Later layers replace earlier files of the same path: style-wide, shared with some, own.
+  const layers = [`${options.style}/_shared`, ...info.sharedWith.map((group) => `${options.style}/${group}`), `${options.style}/${options.architecture}`];
   const sources = new Map<string, string>();
-  for (const folder of [`${options.style}/_shared`, `${options.style}/${options.architecture}`]) {
+  for (const folder of layers) {
     for (const file of templates.list(folder)) sources.set(file, `${folder}/${file}`);
   }
   if (sources.size === 0) throw new ScaffoldError(`There are no templates for ${options.style} ${options.architecture}.`);
