@@ -188,6 +188,9 @@ class Distributed:
 
     def close(self):
         if self.enabled and torch_dist.is_initialized():
+            # Every process reaches here before any tears the group down: a process that leaves
+            # while another still talks to it can leave the job hanging at exit.
+            self.barrier()
             torch_dist.destroy_process_group()
 
 
