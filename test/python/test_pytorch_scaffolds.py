@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.scaffolds import (
-    PYTHON, TEMPLATES, check_epochs, free_port, generate, is_png, read_run_log, run, torchrun_workarounds,
+    PYTHON, TEMPLATES, check_epochs, generate, is_png, read_run_log, run, run_two_processes,
 )
 
 ARCHITECTURES = ["cnn", "rnn", "gan", "transformer", "autoencoder"]
@@ -139,11 +139,8 @@ def test_evaluate_and_sample(trained):
 @pytest.mark.parametrize("architecture", ["cnn", "transformer"])
 def test_torchrun_with_two_processes(architecture, tmp_path):
     folder = generate(architecture, tmp_path)
-    args = [PYTHON, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
-            f"--master_port={free_port()}", *torchrun_workarounds(), "train.py", "--smoke", "--epochs", "1",
-            "--run-name", "ddp"]
-    output, seconds = run(args, folder, timeout=180)
-    print(f"\n{architecture}: torchrun --nproc_per_node=2 took {seconds:.1f}s")
+    output, seconds = run_two_processes(["train.py", "--smoke", "--epochs", "1", "--run-name", "ddp"], folder)
+    print(f"\n{architecture}: two processes took {seconds:.1f}s")
     assert sorted(p.name for p in (folder / "runs").iterdir()) == ["ddp"]
     rows, run_json = read_run_log(folder / "runs" / "ddp")
     check_epochs(rows, [1])

@@ -85,6 +85,42 @@ def free_port():
         return s.getsockname()[1]
 
 
+def run_two_processes(script_args, cwd, timeout=180):
+    """Runs `train.py ...` as a two-process job; returns (output, seconds).
+
+    Where torchrun works, through torchrun. torch 1.13's launcher on Python 3.11 does not (see
+    torchrun_workarounds), and with its workaround its agent sometimes never returns after both
+    workers finished; there the two ranks are started directly with the environment torchrun
+    gives them (RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), which exercises the same
+    project code (env:// rendezvous, gloo, DistributedSampler, rank-0 logging)."""
+    port = free_port()
+    if not torchrun_workarounds():
+        return run([PYTHON, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
+                    f"--master_port={port}", *script_args], cwd, timeout=timeout)
+    started = time.monotonic()
+    processes = []
+    for rank in range(2):
+        env = environment()
+        env.update(RANK=str(rank), LOCAL_RANK=str(rank), GROUP_RANK="0", WORLD_SIZE="2", LOCAL_WORLD_SIZE="2",
+                   MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+        processes.append(subprocess.Popen([PYTHON, *script_args], cwd=cwd, env=env, text=True,
+                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+    outputs, failures = [], []
+    for rank, process in enumerate(processes):
+        try:
+            output, _ = process.communicate(timeout=max(1.0, timeout - (time.monotonic() - started)))
+        except subprocess.TimeoutExpired:
+            for other in processes:
+                other.kill()
+            pytest.fail(f"rank {rank} of {' '.join(script_args)} took more than {timeout}s in {cwd}", pytrace=False)
+        outputs.append(output)
+        if process.returncode != 0:
+            failures.append(f"rank {rank} exited with {process.returncode}:\n{output}")
+    if failures:
+        pytest.fail("\n".join(failures), pytrace=False)
+    return "".join(outputs), time.monotonic() - started
+
+
 def torchrun_workarounds():
     """Extra torchrun options this torch needs: torch 1.13's launcher on Python 3.11 cannot parse its
     default --redirects / --tee value "0" (IntFlag no longer iterates over the zero member), and
