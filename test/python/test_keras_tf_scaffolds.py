@@ -150,9 +150,7 @@ def test_shared_modules_do_not_drift():
     ]
     # Text data and image grids live once per style, in the _sequences/ and _generative/ layers.
     groups.append([TEMPLATES / style / "_generative" / "images.py" for style in STYLES])
-    groups.append([TEMPLATES / style / arch / "tests" / "test_images.py" for style in STYLES for arch in GENERATIVE])
-    for style in STYLES:
-        groups.append([TEMPLATES / style / arch / "data.py" for arch in GENERATIVE])
+    groups.append([TEMPLATES / style / "_generative" / "tests" / "test_images.py" for style in STYLES])
     for group in groups:
         texts = {path.read_text(encoding="utf-8") for path in group}
         assert len(texts) == 1, f"these copies differ: {[str(p.relative_to(TEMPLATES)) for p in group]}"
