@@ -9,6 +9,7 @@ import * as esbuild from 'esbuild';
 import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { keepBackendRegistration, nodePlugins } from './scripts/lib/esbuildPlugins.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -27,26 +28,6 @@ const common = {
   logLevel: 'warning',
   metafile: true,
   legalComments: 'none',
-};
-
-/**
- * TF.js backend packages register themselves when evaluated, but their
- * package.json `sideEffects` lists omit the Node entry points, so esbuild
- * would drop a bare `import '@tensorflow/tfjs-backend-cpu'`.
- */
-const keepBackendRegistration = {
-  name: 'keep-backend-registration',
-  setup(build) {
-    build.onResolve({ filter: /^@tensorflow\/tfjs-backend-(cpu|wasm)$/ }, async (args) => {
-      if (args.pluginData?.keepBackend) return undefined;
-      const result = await build.resolve(args.path, {
-        kind: args.kind,
-        resolveDir: args.resolveDir,
-        pluginData: { keepBackend: true },
-      });
-      return { ...result, sideEffects: true };
-    });
-  },
 };
 
 const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: runtimeOnly };
@@ -110,7 +91,7 @@ copyWasmBinaries();
 copyTemplates();
 const contexts = await Promise.all(
   Object.entries(builds).map(([name, options]) =>
-    esbuild.context({ ...options, plugins: [keepBackendRegistration, metaWriter(name)] }),
+    esbuild.context({ ...options, plugins: [...(options.platform === 'node' ? nodePlugins : [keepBackendRegistration]), metaWriter(name)] }),
   ),
 );
 if (watch) {

@@ -12,6 +12,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
+import { nodePlugins } from '../scripts/lib/esbuildPlugins.mjs';
 import Mocha from 'mocha';
 import { runIntegration } from './integration/host.mjs';
 import { ensureCodeServer, installVsix, startCodeServer } from '../scripts/lib/codeServer.mjs';
@@ -51,6 +52,7 @@ async function compile(entryPoints, outdir) {
     sourcemap: 'inline',
     external: ['vscode', 'mocha', 'playwright-core', 'esbuild'],
     logLevel: 'warning',
+    plugins: nodePlugins,
   });
 }
 

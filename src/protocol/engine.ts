@@ -2,6 +2,7 @@
  * Messages between the extension host (or any other client) and the engine
  * worker process. Plain JSON only; imports neither `vscode` nor the DOM.
  */
+import type { ModelSummary, RunOptions, RunResult, WeightStats } from './model';
 
 /** TensorFlow.js backends the engine can run on, fastest first. */
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -54,6 +55,14 @@ export interface WorkerOptions {
 /** Request methods, their parameters and results. Later features add entries. */
 export interface EngineMethods {
   'engine/info': { params: Record<string, never>; result: EngineInfo };
+  /** Parses and analyses a model file: the layer table, without reading weight values. */
+  'model/summary': { params: { file: string }; result: ModelSummary };
+  /** Reads every weight tensor once and reports its statistics. */
+  'model/weightStats': { params: { file: string }; result: WeightStats[] };
+  /** Rebuilds the model in TF.js (once) and runs it on generated input. */
+  'model/run': { params: { file: string; options: RunOptions }; result: RunResult };
+  /** Forgets the file: closes it and frees its rebuilt model. */
+  'model/close': { params: { file: string }; result: null };
 }
 export type EngineMethod = keyof EngineMethods;
 export type ParamsOf<M extends EngineMethod> = EngineMethods[M]['params'];

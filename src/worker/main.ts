@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { chooseBackend } from '../engine/backend';
 import { describeEngine } from '../engine/info';
+import { ModelStore } from '../engine/modelStore';
 import type { EngineErrorPayload, EngineInfo, EngineMethod, EngineMethods, HostToWorker, WorkerOptions, WorkerToHost } from '../protocol/engine';
 
 type Handlers = { [M in EngineMethod]: (params: EngineMethods[M]['params']) => Promise<EngineMethods[M]['result']> };
@@ -45,8 +46,26 @@ function main(): void {
     },
   );
 
+  const models = new ModelStore();
+  // Model requests wait for the backend: analysis asks tfjs-layers which classes it knows.
   const handlers: Handlers = {
     'engine/info': async () => ready,
+    'model/summary': async ({ file }) => {
+      await ready;
+      return models.summary(file);
+    },
+    'model/weightStats': async ({ file }) => {
+      await ready;
+      return models.weightStats(file);
+    },
+    'model/run': async ({ file, options }) => {
+      await ready;
+      return models.run(file, options);
+    },
+    'model/close': async ({ file }) => {
+      models.close(file);
+      return null;
+    },
   };
 
   process.on('message', (message: HostToWorker) => {

@@ -135,7 +135,7 @@ describe('EngineClient with the real worker', () => {
       const method = methods[i];
       if (method === 'engine/info') {
         assert.equal(result.status, 'fulfilled', `request ${i} (${method})`);
-        assert.equal(result.status === 'fulfilled' && result.value.backend, 'wasm');
+        assert.equal(result.status === 'fulfilled' && (result.value as EngineInfo).backend, 'wasm');
       } else {
         assert.equal(result.status, 'rejected', `request ${i} (${method})`);
         const reason: unknown = result.status === 'rejected' ? result.reason : undefined;
