@@ -1,14 +1,16 @@
 /**
  * `dlkit`: the extension's engine from a terminal. Each subcommand is one
- * entry in COMMANDS; later features add theirs (summary, scaffold, scalars).
+ * entry in COMMANDS; later features add theirs (scalars).
  */
 import { infoCommand } from './cli/info';
 import { scaffoldCommand } from './cli/scaffold';
+import { summaryCommand } from './cli/summary';
 import { UsageError, type CliCommand, type CliIO } from './cli/command';
 
 const COMMANDS: Record<string, CliCommand> = {
   info: infoCommand,
   scaffold: scaffoldCommand,
+  summary: summaryCommand,
 };
 
 declare const DLKIT_VERSION: string;

@@ -5,10 +5,10 @@ import { describeEngine } from '../engine/info';
 import { BACKENDS, type BackendPreference, type EngineInfo } from '../protocol/engine';
 import { UsageError, type CliCommand } from './command';
 
-const PREFERENCES: readonly string[] = ['auto', ...BACKENDS];
+export const PREFERENCES: readonly string[] = ['auto', ...BACKENDS];
 
 /** Folders searched for tfjs-node: $DLKIT_NATIVE_BACKEND_DIR, then this package's own node_modules. */
-function nativeSearchPaths(): string[] {
+export function nativeSearchPaths(): string[] {
   const fromEnv = process.env['DLKIT_NATIVE_BACKEND_DIR'];
   return [...(fromEnv ? [fromEnv] : []), path.dirname(__dirname)];
 }
