@@ -91,6 +91,65 @@ def run_onnx(model, x):
     return env[model.graph.output[0].name]
 
 
+def string_kind(obj, name):
+    """How HDF5 stores a string attribute: vlen/fixed and utf8/ascii (None if not a string)."""
+    tid = obj.attrs.get_id(name).get_type()
+    if tid.get_class() != h5py.h5t.STRING:
+        return None
+    return ("vlen-" if tid.is_variable_str() else "fixed-") + ("utf8" if tid.get_cset() == h5py.h5t.CSET_UTF8 else "ascii")
+
+
+def keras_weight_shapes(layers):
+    """{layer name: [(weight name, shape)]} that a Keras 2 Sequential of these layer configs
+    owns, from its input shape (the layer types of the demo CNN and MLP only)."""
+    shape = list(layers[0]["config"]["batch_input_shape"][1:])
+    out = {}
+    for layer in layers[1:]:
+        cls, c = layer["class_name"], layer["config"]
+        name, weights = c["name"], []
+        if cls == "Conv2D":
+            kh, kw = c["kernel_size"]
+            check(c["padding"] == "valid" and c["strides"] == [1, 1], f"{name}: conv settings")
+            weights = [("kernel", (kh, kw, shape[2], c["filters"])), ("bias", (c["filters"],))]
+            shape = [shape[0] - kh + 1, shape[1] - kw + 1, c["filters"]]
+        elif cls == "MaxPooling2D":
+            ph, pw = c["pool_size"]
+            shape = [shape[0] // ph, shape[1] // pw, shape[2]]
+        elif cls == "Flatten":
+            shape = [int(np.prod(shape))]
+        elif cls == "Dense":
+            weights = [("kernel", (shape[-1], c["units"])), ("bias", (c["units"],))]
+            shape = shape[:-1] + [c["units"]]
+        elif cls != "Dropout":
+            raise ValueError(f"keras_weight_shapes: {cls} not handled")
+        out[name] = [(f"{name}/{w}:0", s) for w, s in weights]
+    return out
+
+
+def run_mnist_cnn(layers, weights, x):
+    """Forward pass of the demo CNN (channels_last) in numpy: x (n, 28, 28, 1) -> (n, 10)."""
+    for layer in layers[1:]:
+        cls, c = layer["class_name"], layer["config"]
+        if cls == "Conv2D":
+            k, b = weights[c["name"]]
+            win = np.lib.stride_tricks.sliding_window_view(x, k.shape[:2], axis=(1, 2))
+            x = np.einsum("nhwcij,ijcf->nhwf", win, k) + b
+        elif cls == "MaxPooling2D":
+            n, h, w, ch = x.shape
+            x = x[:, :h // 2 * 2, :w // 2 * 2].reshape(n, h // 2, 2, w // 2, 2, ch).max(axis=(2, 4))
+        elif cls == "Flatten":
+            x = x.reshape(len(x), -1)
+        elif cls == "Dense":
+            k, b = weights[c["name"]]
+            x = x @ k + b
+        if c.get("activation") == "relu":
+            x = np.maximum(x, 0)
+        elif c.get("activation") == "softmax":
+            e = np.exp(x - x.max(axis=-1, keepdims=True))
+            x = e / e.sum(axis=-1, keepdims=True)
+    return x
+
+
 def params_of(module):
     return sum(p.numel() for p in module.parameters())
 
@@ -194,6 +253,90 @@ def main():
         k0 = f["dense"]["dense/kernel:0"]
         check(k0.shape == (20, 64) and k0.dtype == np.float32, "h5 dense kernel shape/dtype")
     report.append(f"dense_mlp.weights.h5: layers {names}, {h5_count} parameters")
+
+    # ---- full Keras 2 model (.h5 written by model.save in tf.keras 2.x)
+    with h5py.File(M / "keras_cnn_mnist.h5", "r") as f:
+        kinds = {k: string_kind(f, k) for k in ("keras_version", "backend", "model_config")}
+        check(kinds == {"keras_version": "vlen-utf8", "backend": "vlen-utf8", "model_config": "vlen-ascii"},
+              f"keras_cnn_mnist.h5 root attribute types {kinds}")
+        check(txt(f.attrs["keras_version"]) == "2.15.0" and txt(f.attrs["backend"]) == "tensorflow",
+              "keras_cnn_mnist.h5 keras_version/backend")
+        check("training_config" not in f.attrs, "keras_cnn_mnist.h5 should have no training_config")
+        config = json.loads(txt(f.attrs["model_config"]))
+        layers = config["config"]["layers"]
+        classes = [l["class_name"] for l in layers]
+        check(config["class_name"] == "Sequential" and classes == [
+            "InputLayer", "Conv2D", "MaxPooling2D", "Conv2D", "Flatten", "Dropout", "Dense"],
+            f"keras_cnn_mnist.h5 model_config: {config['class_name']} {classes}")
+        check(layers[0]["config"]["batch_input_shape"] == [None, 28, 28, 1], "keras_cnn_mnist.h5 input shape")
+        check(layers[-1]["config"]["units"] == 10 and layers[-1]["config"]["activation"] == "softmax",
+              "keras_cnn_mnist.h5 output layer")
+        mw = f["model_weights"]
+        layer_names = [txt(x) for x in mw.attrs["layer_names"]]
+        check(layer_names == [l["config"]["name"] for l in layers[1:]], f"keras_cnn_mnist.h5 layer_names {layer_names}")
+        check(string_kind(mw, "layer_names") == "vlen-ascii", "keras_cnn_mnist.h5 layer_names type")
+        check(txt(mw.attrs["keras_version"]) == "2.15.0" and txt(mw.attrs["backend"]) == "tensorflow",
+              "keras_cnn_mnist.h5 model_weights attributes")
+        expected = keras_weight_shapes(layers)
+        cnn_weights, cnn_count = {}, 0
+        for name in layer_names:
+            wn = [txt(x) for x in mw[name].attrs["weight_names"]]
+            check(wn == [w for w, _ in expected[name]], f"keras_cnn_mnist.h5 weight_names of {name}: {wn}")
+            for wname, shape in expected[name]:
+                d = mw[name][wname] if wname in mw[name] else None
+                if check(d is not None and d.shape == shape and d.dtype == np.float32,
+                         f"keras_cnn_mnist.h5 {name}/{wname} missing or not float32 {shape}"):
+                    cnn_weights.setdefault(name, []).append(d[()])
+                    cnn_count += d.size
+        check(len(mw["top_level_model_weights"].attrs["weight_names"]) == 0, "keras_cnn_mnist.h5 top_level_model_weights")
+    if all(len(cnn_weights.get(name, [])) == len(expected[name]) for name in layer_names):
+        x, _ = md.make_dataset(3, 5, md.make_prototypes())
+        probs = run_mnist_cnn(layers, cnn_weights, x.permute(0, 2, 3, 1).numpy().astype(np.float64))
+        check(probs.shape == (3, 10) and np.allclose(probs.sum(axis=1), 1), "keras_cnn_mnist.h5 forward pass")
+        check(float(probs.std()) > 1e-3, "keras_cnn_mnist.h5 outputs are nearly constant")
+    report.append(f"keras_cnn_mnist.h5: Sequential {classes[1:]}, {cnn_count} parameters, "
+                  f"numpy forward pass gives softmax rows summing to 1")
+
+    # ---- TF.js LayersModel (tensorflowjs_converter layout)
+    tdir = M / "tfjs_mlp"
+    doc = json.loads((tdir / "model.json").read_text(encoding="utf-8"))
+    check(doc.get("format") == "layers-model" and doc.get("generatedBy") == "keras v2.15.0",
+          "tfjs_mlp/model.json format/generatedBy")
+    topo = doc["modelTopology"]
+    check(set(topo) == {"keras_version", "backend", "model_config"}, f"tfjs_mlp modelTopology keys {set(topo)}")
+    mlayers = topo["model_config"]["config"]["layers"]
+    check([l["class_name"] for l in mlayers] == ["InputLayer", "Dense", "Dense", "Dense"], "tfjs_mlp layers")
+    (group,) = doc["weightsManifest"]
+    blob = b"".join((tdir / p).read_bytes() for p in group["paths"])
+    expected = keras_weight_shapes(mlayers)
+    want = [(w[:-2], list(s)) for name in sorted(expected) for w, s in expected[name]]
+    got = [(w["name"], w["shape"]) for w in group["weights"]]
+    check(got == want, f"tfjs_mlp manifest {got}")
+    check(all(w["dtype"] == "float32" for w in group["weights"]), "tfjs_mlp dtypes")
+    check(len(blob) == 4 * sum(int(np.prod(s)) for _, s in want), "tfjs_mlp shard size")
+    tfjs_w, offset = {}, 0
+    for w in group["weights"]:
+        n = int(np.prod(w["shape"]))
+        tfjs_w[w["name"]] = np.frombuffer(blob, "<f4", n, offset).reshape(w["shape"])
+        offset += 4 * n
+    with h5py.File(M / "dense_mlp.weights.h5", "r") as f:
+        check(all(np.array_equal(tfjs_w[k], f[k.split("/")[0]][k + ":0"][()]) for k in tfjs_w),
+              "tfjs_mlp weights differ from dense_mlp.weights.h5")
+    torch.manual_seed(41)  # the module make_demo.py took these weights from
+    ref = torch.nn.Sequential(torch.nn.Linear(20, 64), torch.nn.ReLU(), torch.nn.Linear(64, 32), torch.nn.ReLU(),
+                              torch.nn.Linear(32, 3))
+    xin = torch.randn(4, 20, generator=torch.Generator().manual_seed(3))
+    h = xin.numpy()
+    for layer in mlayers[1:]:
+        name = layer["config"]["name"]
+        h = h @ tfjs_w[f"{name}/kernel"] + tfjs_w[f"{name}/bias"]
+        if layer["config"]["activation"] == "relu":
+            h = np.maximum(h, 0)
+    with torch.no_grad():
+        diff = float(np.abs(h - ref(xin).numpy()).max())
+    check(diff < 1e-5, f"tfjs_mlp forward pass differs from the PyTorch module by {diff}")
+    report.append(f"tfjs_mlp/: {len(group['weights'])} weights in {group['paths']}, {offset // 4} parameters, "
+                  f"same as dense_mlp.weights.h5, forward pass matches PyTorch (max abs diff {diff:.1e})")
 
     # ---- runs in the extension's format
     for run in ("cnn-baseline", "cnn-wider"):

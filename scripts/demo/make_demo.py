@@ -16,6 +16,10 @@ Wall-clock times in the logs are nominal (a fixed start time plus a fixed
 duration per step) so that the logs, too, are byte-for-byte reproducible; pass
 --wall-clock to record the real times of this run instead.
 
+The full Keras model (models/keras_cnn_mnist.h5) and the TF.js model (models/tfjs_mlp/) are
+written by h5py/numpy in the layouts tf.keras 2.15 and tensorflowjs_converter use, by the shared
+code in scripts/models/ (keras2_h5.py, keras2_config.py, tfjs_writer.py).
+
 Run scripts/demo/check_demo.py afterwards to load every file back.
 """
 
@@ -41,6 +45,12 @@ import torch.nn.functional as F
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts" / "models"))
+sys.dont_write_bytecode = True
+import keras2_h5  # noqa: E402  (Keras 2 full-model .h5 layout)
+import tfjs_writer  # noqa: E402  (TF.js LayersModel layout)
+from keras2_config import ModelBuilder  # noqa: E402
+
 DEMO = REPO / "demo"
 MODELS = DEMO / "models"
 REGEN = "/usr/bin/python3 scripts/demo/make_demo.py"
@@ -444,6 +454,43 @@ def write_keras2_weights_h5(path, layers, keras_version="2.15.0"):
         g.attrs["weight_names"] = []
 
 
+def mnist_cnn_builder():
+    """The Keras MNIST CNN: Conv2D, MaxPooling2D, Conv2D, Flatten, Dropout, Dense softmax."""
+    b = ModelBuilder("mnist_cnn", seed=51)
+    x = b.input((IMG, IMG, 1))
+    x = b.conv2d(x, 32, 3, activation="relu")
+    x = b.max_pool2d(x, 2)
+    x = b.conv2d(x, 64, 3, activation="relu")
+    x = b.flatten(x)
+    x = b.dropout(x, 0.5)
+    b.dense(x, CLASSES, activation="softmax")
+    return b
+
+
+def write_keras_cnn(path):
+    """A full Keras 2 model file (model_config + model_weights) with seeded weights."""
+    b = mnist_cnn_builder()
+    config = b.sequential_config()
+    layers = b.layer_weights(config)
+    keras2_h5.write_model_h5(path, config, layers)
+    return config, layers
+
+
+def write_tfjs_mlp(out_dir, keras_layers):
+    """The dense MLP of dense_mlp.weights.h5 (same weights) as a TF.js LayersModel, in the layout
+    tensorflowjs_converter writes for a Keras .h5."""
+    b = ModelBuilder("dense_mlp")
+    x = b.input((20,))
+    x = b.dense(x, 64, activation="relu")
+    x = b.dense(x, 32, activation="relu")
+    b.dense(x, 3)
+    config = b.sequential_config()
+    layers = [keras2_h5.LayerWeights(name, weights) for name, weights in keras_layers]
+    if [l.name for l in layers] != [e["config"]["name"] for e in config["config"]["layers"][1:]]:
+        raise ValueError("the MLP's layer names do not match dense_mlp.weights.h5")
+    return tfjs_writer.write_layers_model(out_dir, config, layers, converted_by="scripts/demo/make_demo.py")
+
+
 def export_onnx(model, path):
     model.eval()
     buf = io.BytesIO()
@@ -528,6 +575,8 @@ def main():
         keras_layers.append((lname, [(f"{lname}/kernel:0", lin.weight.detach().numpy().T.copy()),  # (in, out)
                                      (f"{lname}/bias:0", lin.bias.detach().numpy().copy())]))
     write_keras2_weights_h5(MODELS / "dense_mlp.weights.h5", keras_layers)
+    keras_cnn_config, keras_cnn_layers = write_keras_cnn(MODELS / "keras_cnn_mnist.h5")
+    tfjs_mlp_json = write_tfjs_mlp(MODELS / "tfjs_mlp", keras_layers)
 
     # ---- counts for the README, from the files as written
     onnx_model = onnx.load(str(MODELS / "mnist_cnn.onnx"))
@@ -543,7 +592,8 @@ def main():
     wide_params = n_params(wide)
 
     write_models_readme(sd, cnn_params, cnn_buf, ck, opt_state_elems, onnx_inits, onnx_count, onnx_model,
-                        lstm, lstm_params, mlp, mlp_params, keras_layers, dense_params, wide_params)
+                        lstm, lstm_params, mlp, mlp_params, keras_layers, dense_params, wide_params,
+                        keras_cnn_config, keras_cnn_layers, tfjs_mlp_json)
     write_demo_readme(data_desc)
     # The CSV logs must keep the CRLF line ends their writers use, and the model files are binary:
     # tell git not to convert line ends anywhere in demo/.
@@ -553,7 +603,8 @@ def main():
 
 
 def write_models_readme(sd, cnn_params, cnn_buf, ck, opt_state_elems, onnx_inits, onnx_count, onnx_model,
-                        lstm, lstm_params, mlp, mlp_params, keras_layers, dense_params, wide_params):
+                        lstm, lstm_params, mlp, mlp_params, keras_layers, dense_params, wide_params,
+                        keras_cnn_config, keras_cnn_layers, tfjs_mlp_json):
     L = []
     L.append("# Sample model files")
     L.append("")
@@ -592,6 +643,17 @@ def write_models_readme(sd, cnn_params, cnn_buf, ck, opt_state_elems, onnx_inits
              f"the HDF5 layout of Keras 2 `model.save_weights(\"….h5\")`. **Written by h5py in the Keras layout, "
              f"not by Keras**: the values are a seeded PyTorch `nn.Linear` initialization, kernels transposed to "
              f"Keras's (in, out) | {fmt(dense_params)} |")
+    keras_cnn_params = sum(v.size for layer in keras_cnn_layers for _, v in layer.weights)
+    L.append(f"| `keras_cnn_mnist.h5` | a full Keras 2 model (`model.save(\"….h5\")` layout of tf.keras "
+             f"{keras2_h5.KERAS_VERSION}: architecture in `model_config`, weights in `model_weights`, no "
+             f"`training_config`): the Keras MNIST CNN, input (28, 28, 1) → Conv2D 32 → MaxPooling2D → "
+             f"Conv2D 64 → Flatten → Dropout 0.5 → Dense 10 softmax. **Written by h5py in the Keras layout, "
+             f"not by Keras**, with seeded weights (He-scaled normal kernels, small uniform biases), not "
+             f"trained | {fmt(keras_cnn_params)} |")
+    L.append(f"| `tfjs_mlp/` | a TF.js LayersModel (`model.json` + `group1-shard1of1.bin`) in the layout "
+             f"`tensorflowjs_converter` writes for a Keras .h5: the MLP of `dense_mlp.weights.h5` with the same "
+             f"weights (20 → 64 ReLU → 32 ReLU → 3, logits). **Written by numpy, not by the converter** | "
+             f"{fmt(dense_params)} |")
     L.append("")
     L.append("Notes for readers of these files:")
     L.append("")
@@ -656,6 +718,27 @@ def write_models_readme(sd, cnn_params, cnn_buf, ck, opt_state_elems, onnx_inits
              "Note: Keras 3 requires the `.weights.h5` suffix but writes a different layout (`layers/<name>/vars/0`, "
              "…); this file uses the Keras 2 layout, so a reader must look at the contents, not the name.")
     L.append("")
+    L.append("`keras_cnn_mnist.h5`: root attributes `keras_version` = 2.15.0 and `backend` = tensorflow "
+             "(variable-length UTF-8 strings), `model_config` (JSON, variable-length ASCII) = a `Sequential` whose "
+             "first entry is its `InputLayer`; `model_weights` has attributes `layer_names` (the layers without "
+             "the InputLayer), `backend` and `keras_version`, one group per layer with attribute "
+             "`weight_names`, an empty group `top_level_model_weights`, and the datasets (float32):")
+    L.append("")
+    for layer in keras_cnn_layers:
+        if not layer.weights:
+            L.append(f"- `/model_weights/{layer.name}`: no weights (`weight_names` is an empty float64 array)")
+        for wname, v in layer.weights:
+            L.append(f"- `/model_weights/{layer.name}/{wname}`: {list(v.shape)}")
+    L.append("")
+    manifest = tfjs_mlp_json["weightsManifest"][0]
+    L.append(f"`tfjs_mlp/model.json`: `format` = {tfjs_mlp_json['format']}, `generatedBy` = "
+             f"{tfjs_mlp_json['generatedBy']}, `convertedBy` = {tfjs_mlp_json['convertedBy']}, `modelTopology` = "
+             f"{{keras_version, backend, model_config}} (a Keras 2 `Sequential`: InputLayer, Dense ×3), one weight "
+             f"group in `{', '.join(manifest['paths'])}` (float32, little-endian, back to back):")
+    L.append("")
+    for w in manifest["weights"]:
+        L.append(f"- `{w['name']}`: {w['dtype']} {w['shape']}")
+    L.append("")
     L.append(f"Not saved as a model file: the wider CNN of `../runs/cnn-wider/` (width 16, {fmt(wide_params)} "
              f"parameters).")
     L.append("")
@@ -668,9 +751,10 @@ def write_demo_readme(data_desc):
         "files to show. Everything in it was written by `scripts/demo/make_demo.py` from fixed seeds, on CPU, "
         "without downloading anything, using Debian's PyTorch 1.13, ONNX and h5py; no TensorFlow or Keras was "
         "involved. `models/` holds small PyTorch (zip and legacy `torch.save` formats, a training checkpoint), "
-        "ONNX, safetensors and HDF5 model files; `models/README.md` lists what each holds and its parameter count "
-        "(the safetensors file is written byte by byte from the format's spec, and the HDF5 file is written by "
-        "h5py in the layout Keras 2 uses for weights-only `.h5` files, not by Keras). The logs come from real short "
+        "ONNX, safetensors, Keras HDF5 and TF.js model files; `models/README.md` lists what each holds and its "
+        "parameter count (the safetensors file is written byte by byte from the format's spec; the HDF5 files are "
+        "written by h5py in the layouts Keras 2 uses for weights-only and full-model `.h5` files, not by Keras; the "
+        "TF.js model is written by numpy in the layout of TensorFlow.js's converter). The logs come from real short "
         f"training runs of a small CNN on {data_desc}. `runs/cnn-baseline/` and `runs/cnn-wider/` (width 8 vs "
         "16: the channels of the first conv layer, the second having twice as many; same data, seed and "
         "schedule, so they can be overlaid) are in the "
