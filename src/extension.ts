@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { registerEngine, type Engine } from './host/engineFeature';
 import { registerScaffold } from './scaffold/feature';
+import { registerSummary } from './summary/feature';
 
 /** When this bundle began to evaluate: activation time is measured from here. */
 const loadedAt = performance.now();
@@ -16,6 +17,7 @@ export function activate(context: vscode.ExtensionContext): DeepLearningKitApi {
   context.subscriptions.push(log);
   const api = { engine: registerEngine(context, log) };
   registerScaffold(context, log);
+  registerSummary(context, api.engine, log);
   const now = performance.now();
   log.info(`activated in ${(now - activateCalledAt).toFixed(1)} ms (${(now - loadedAt).toFixed(1)} ms since the bundle was loaded)`);
   return api;

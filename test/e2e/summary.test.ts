@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { Frame, Page } from 'playwright-core';
+import { openWorkbench, webviewFrame } from '../../scripts/lib/browser.mjs';
+import { e2eContext } from './context';
+
+/**
+ * demo/models/keras_cnn_mnist.h5 (scripts/demo/make_demo.py): Conv2D 3x3x1->32 (26x26), MaxPooling2D
+ * (13x13), Conv2D 3x3x32->64 (11x11), Flatten, Dropout, Dense 7744->10.
+ */
+const CNN_PARAMS = 3 * 3 * 1 * 32 + 32 + (3 * 3 * 32 * 64 + 64) + (11 * 11 * 64 * 10 + 10);
+
+describe('Model Summary (packaged VSIX in code-server)', () => {
+  let page: Page;
+
+  before(async () => {
+    const { browser, url } = e2eContext();
+    page = await openWorkbench(browser, url);
+  });
+
+  after(async () => {
+    await page?.context().close();
+  });
+
+  /** Expands `folder` in the Explorer and opens `file` in it by a double click, as a user does. */
+  async function openFromExplorer(folder: string, file: string): Promise<void> {
+    const explorer = page.locator('.explorer-folders-view');
+    await explorer.waitFor({ timeout: 60_000 });
+    const folderRow = explorer.locator('.monaco-list-row', { hasText: folder }).first();
+    await folderRow.waitFor();
+    if ((await folderRow.getAttribute('aria-expanded')) !== 'true') await folderRow.click();
+    const fileRow = explorer.locator('.monaco-list-row', { hasText: file }).first();
+    await fileRow.waitFor();
+    await fileRow.dblclick();
+  }
+
+  async function summaryFrame(fileName: string): Promise<Frame> {
+    // Several summaries may be open: pick the page that names this file.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const frame = await webviewFrame(page, '[data-testid="layer-table"], [data-testid="summary-error"]');
+      if ((await frame.locator('body').innerText()).includes(fileName)) return frame;
+      await page.waitForTimeout(500);
+    }
+    throw new Error(`no Model Summary for ${fileName}`);
+  }
+
+  it('opens a Keras .h5 from the Explorer with the layer table and the right total', async () => {
+    await openFromExplorer('models', 'keras_cnn_mnist.h5');
+    const frame = await summaryFrame('keras_cnn_mnist.h5');
+    const total = frame.locator('[data-testid="total-params"]');
+    await total.waitFor({ timeout: 60_000 });
+    assert.equal((await total.innerText()).replace(/[^\d]/g, ''), String(CNN_PARAMS));
+    const rows = frame.locator('[data-testid="layer-row"]');
+    assert.ok((await rows.count()) >= 7, 'every layer has a row');
+    const table = await frame.locator('[data-testid="layer-table"]').innerText();
+    for (const expected of ['Conv2D', 'MaxPooling2D', 'Flatten', 'Dense', '(None, 26, 26, 32)', '(None, 10)']) {
+      assert.ok(table.includes(expected), `the table shows ${expected}:\n${table}`);
+    }
+    await page.screenshot({ path: join(e2eContext().resultsDir, 'summary-keras-h5.png') });
+  });
+
+  it('runs the model in the engine and shows the backend and the output shape', async () => {
+    const frame = await summaryFrame('keras_cnn_mnist.h5');
+    await frame.locator('[data-testid="tab-run"]').click();
+    await frame.locator('[data-testid="run-button"]').click();
+    const backend = frame.locator('[data-testid="run-backend"]');
+    await backend.waitFor({ timeout: 120_000 });
+    assert.match(await backend.innerText(), /wasm/i);
+    assert.match(await frame.locator('[data-testid="run-output-shape"]').innerText(), /\(1, 10\)/);
+    await page.screenshot({ path: join(e2eContext().resultsDir, 'summary-keras-h5-run.png') });
+  });
+
+  it('opens a TF.js model.json from its text editor with the title-bar action', async () => {
+    await openFromExplorer('tfjs_mlp', 'model.json');
+    const action = page.locator('.editor-actions .action-label[aria-label="Open Model Summary"]');
+    await action.waitFor({ timeout: 30_000 });
+    await action.click();
+    const frame = await summaryFrame('model.json');
+    await frame.locator('[data-testid="total-params"]').waitFor({ timeout: 60_000 });
+    assert.match(await frame.locator('body').innerText(), /TF\.js layers model/);
+    await page.screenshot({ path: join(e2eContext().resultsDir, 'summary-tfjs-model-json.png') });
+  });
+});
