@@ -20,6 +20,7 @@ export function summaryJson(summary: ModelSummary): Record<string, unknown> {
     framework: summary.framework,
     producer: summary.producer,
     modelClass: summary.modelClass,
+    name: summary.name,
     fileBytes: summary.fileBytes,
     totalParams: summary.totalParams,
     trainableParams: summary.trainableParams,

@@ -411,7 +411,9 @@ async function parseModelJson(file: string): Promise<ParsedModel> {
   if (unmatched) warnings.push(`${unmatched} weight(s) in the manifest could not be matched to a layer of the model.`);
 
   const producer = tfjsProducer(json, graph, kerasVersion);
-  const common = { file, fileBytes, framework: 'tensorflow.js' as const, producer, weights, warnings };
+  // The model is model.json and its shards: its size is theirs together.
+  const shardBytes = groups.reduce((sum, group) => sum + group.sizes.reduce((a, b) => a + b, 0), 0);
+  const common = { file, fileBytes: fileBytes + shardBytes, framework: 'tensorflow.js' as const, producer, weights, warnings };
   const readTensor = async (tensorPath: string): Promise<TensorValues> => {
     const item = byPath.get(tensorPath);
     const group = item ? groups[item.group] : undefined;

@@ -124,6 +124,7 @@ export interface TensorSpec {
 /** What the parsers know about a file, before any analysis. */
 export interface ParsedModelInfo {
   file: string;
+  /** Bytes on disk; for TF.js models model.json and its weight shards together. */
   fileBytes: number;
   format: ModelFormat;
   /** One line for people: "Keras 2 HDF5 (full model)", "TF.js layers model", ... */
@@ -176,6 +177,8 @@ export interface ModelSummary {
   producer: string;
   /** Sequential, Functional, GraphModel, or '' when the file holds no architecture. */
   modelClass: string;
+  /** The model's own name (ModelIR.name); '' when the file has none. */
+  name: string;
   hasArchitecture: boolean;
   inputs: TensorSpec[];
   outputs: TensorSpec[];

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Tests of the model-file writers in this folder:
+"""Tests of the model-file writers in scripts/models/:
 
-    /usr/bin/python3 scripts/models/test_model_scripts.py
+    /usr/bin/python3 -m pytest test/python/test_model_scripts.py -q
 """
 
 import json
@@ -13,7 +13,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "models"))
 sys.dont_write_bytecode = True
 import keras2_h5  # noqa: E402
 import tfjs_to_keras_h5 as conv  # noqa: E402

@@ -57,6 +57,7 @@ function summary(fields: Partial<ModelSummary>): ModelSummary {
     framework: 'keras',
     producer: 'Keras 2.1.3 (tensorflow backend)',
     modelClass: 'Sequential',
+    name: '',
     hasArchitecture: true,
     inputs: [],
     outputs: [],

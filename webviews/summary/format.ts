@@ -106,8 +106,7 @@ export function layerLabel(layer: Pick<LayerSummary, 'id' | 'name' | 'depth'>): 
 
 /** The model's name when the summary carries one, else the file name without its extension. */
 export function modelName(summary: ModelSummary): string {
-  const named = (summary as ModelSummary & { name?: unknown }).name;
-  if (typeof named === 'string' && named) return named;
+  if (summary.name) return summary.name;
   const base = summary.file.split(/[\\/]/).pop() ?? summary.file;
   const stem = base.replace(/\.(h5|hdf5|keras|json)$/i, '');
   return stem === 'model' ? (summary.file.split(/[\\/]/).slice(-2, -1)[0] ?? stem) : stem;

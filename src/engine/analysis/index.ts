@@ -43,6 +43,7 @@ export function analyseModel(parsed: ParsedModelInfo, parseMs: number): ModelSum
     return {
       ...base,
       modelClass: model.className,
+      name: model.name,
       hasArchitecture: true,
       inputs: shapes.inputs,
       outputs: shapes.outputs,
@@ -59,6 +60,7 @@ export function analyseModel(parsed: ParsedModelInfo, parseMs: number): ModelSum
     return {
       ...base,
       modelClass: 'GraphModel',
+      name: '',
       hasArchitecture: true,
       inputs: parsed.graph.inputs,
       outputs: parsed.graph.outputs,
@@ -72,6 +74,7 @@ export function analyseModel(parsed: ParsedModelInfo, parseMs: number): ModelSum
   return {
     ...base,
     modelClass: '',
+    name: '',
     hasArchitecture: false,
     inputs: [],
     outputs: [],
