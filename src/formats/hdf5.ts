@@ -67,6 +67,15 @@ function h5wasmModule(): Promise<H5Module> {
   return loading;
 }
 
+/**
+ * Starts h5wasm ahead of the first file (a few hundred ms of WebAssembly
+ * compilation), so the first summary does not pay for it. Never throws:
+ * a failure shows when a file is opened.
+ */
+export async function warmUpHdf5(): Promise<void> {
+  await h5wasmModule().catch(() => undefined);
+}
+
 /** The offset of the HDF5 signature (0, 512, 1024, 2048, ...), or undefined when the file has none. */
 export async function findHdf5Signature(handle: fs.FileHandle, fileBytes: number): Promise<number | undefined> {
   const probe = Buffer.alloc(HDF5_SIGNATURE.length);

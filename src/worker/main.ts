@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { chooseBackend } from '../engine/backend';
 import { describeEngine } from '../engine/info';
 import { ModelStore } from '../engine/modelStore';
+import { warmUpHdf5 } from '../formats/hdf5';
 import type { EngineErrorPayload, EngineInfo, EngineMethod, EngineMethods, HostToWorker, WorkerOptions, WorkerToHost } from '../protocol/engine';
 
 type Handlers = { [M in EngineMethod]: (params: EngineMethods[M]['params']) => Promise<EngineMethods[M]['result']> };
@@ -40,7 +41,11 @@ function main(): void {
   }
   const ready = start(readOptions());
   ready.then(
-    (info) => send({ kind: 'ready', info }),
+    (info) => {
+      send({ kind: 'ready', info });
+      // Most model files are HDF5: have its library compiled before the first one arrives.
+      void warmUpHdf5();
+    },
     (error: unknown) => {
       send({ kind: 'startFailed', error: toPayload(error) });
     },
