@@ -8,7 +8,7 @@ weights each layer owns, so that full-model .h5 files can be made without Tensor
     b.layer_weights(functional=False)   # [keras2_h5.LayerWeights] with seeded values
 
 Layer configs follow the legacy (h5) serialization of tf.keras 2.x, as in the model_config of
-/work/shared/fixtures/real/keras_h5/tfk2110_attention.h5: initializers as
+shared/fixtures/real/keras_h5/tfk2110_attention.h5: initializers as
 {"class_name": "GlorotUniform", "config": {"seed": null}}, no module/registered_name keys; a
 Functional layer entry is {"class_name", "config", "name", "inbound_nodes": [[[layer, 0, 0, {}]]]}.
 BatchNormalization's axis is saved as a list ([3]) because tf.keras's build() replaces the int

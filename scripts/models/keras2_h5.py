@@ -36,7 +36,7 @@ Facts this layout relies on, read in keras-team/tf-keras (written from them, not
   name1, ... (numpy 'S' arrays); a single name over the limit is an error.
 
 How h5py 3 stores those Python values (checked with h5py 3.7 against the tf.keras 2.11 file
-/work/shared/fixtures/real/keras_h5/tfk2110_attention.h5): str -> variable-length UTF-8 string;
+shared/fixtures/real/keras_h5/tfk2110_attention.h5): str -> variable-length UTF-8 string;
 bytes and lists of bytes -> variable-length ASCII strings; numpy 'S' arrays (the chunked case)
 -> fixed-length NUL-padded strings; an empty list (weight_names of a layer without weights)
 -> float64 array of shape (0,).

@@ -4,6 +4,7 @@
  * recently used files stay open; older ones are closed to bound memory.
  */
 import { stat } from 'node:fs/promises';
+import { FormatError, errorText } from '../formats/errors';
 import { openModel } from '../formats/open';
 import type { ParsedModel } from '../formats/types';
 import type { ModelSummary, RunOptions, RunResult, WeightStats } from '../protocol/model';
@@ -22,8 +23,13 @@ interface Entry {
 }
 
 async function stampOf(file: string): Promise<string> {
-  const info = await stat(file);
-  return `${info.mtimeMs}:${info.size}`;
+  try {
+    const info = await stat(file);
+    return `${info.mtimeMs}:${info.size}`;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new FormatError(file, code === 'ENOENT' ? 'no such file' : `cannot read: ${errorText(error)}`);
+  }
 }
 
 export class ModelStore {

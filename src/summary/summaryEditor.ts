@@ -75,6 +75,10 @@ export class SummaryEditor implements vscode.Disposable {
 
   private async load(): Promise<void> {
     const generation = ++this.generation;
+    if (this.uri.scheme !== 'file') {
+      this.update({ status: 'failed', error: `${this.state.fileName}: only files on disk can be summarised (this one is on ${this.uri.scheme}:)` });
+      return;
+    }
     const started = performance.now();
     this.update({ status: 'loading', summary: undefined, error: undefined, weightStats: undefined, run: undefined });
     try {

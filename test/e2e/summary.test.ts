@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { copyFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { openWorkbench, webviewFrame } from '../../scripts/lib/browser.mjs';
@@ -80,5 +81,18 @@ describe('Model Summary (packaged VSIX in code-server)', () => {
     await frame.locator('[data-testid="total-params"]').waitFor({ timeout: 60_000 });
     assert.match(await frame.locator('body').innerText(), /TF\.js layers model/);
     await page.screenshot({ path: join(e2eContext().resultsDir, 'summary-tfjs-model-json.png') });
+  });
+
+  it('shows a clear error naming a truncated file', async () => {
+    const { workspace, resultsDir } = e2eContext();
+    const broken = join(workspace, 'models', 'broken_download.h5');
+    copyFileSync(join(workspace, 'models', 'keras_cnn_mnist.h5'), broken);
+    truncateSync(broken, 100_000);
+    await openFromExplorer('models', 'broken_download.h5');
+    const frame = await summaryFrame('broken_download.h5');
+    const error = frame.locator('[data-testid="summary-error"]');
+    await error.waitFor({ timeout: 60_000 });
+    assert.match(await error.innerText(), /broken_download\.h5: .*truncated/i);
+    await page.screenshot({ path: join(resultsDir, 'summary-truncated-file.png') });
   });
 });

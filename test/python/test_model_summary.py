@@ -14,9 +14,11 @@ from pathlib import Path
 import h5py
 import pytest
 
+from harness.fixtures import REAL_FIXTURES
+
 ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / "dist" / "cli.js"
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "real"
+FIXTURES = REAL_FIXTURES
 
 KERAS_H5 = sorted((FIXTURES / "keras_h5").glob("*.h*5"))
 KERAS_V3 = sorted((FIXTURES / "keras_v3").glob("*.keras"))

@@ -10,12 +10,11 @@ TF.js side is harness/tfjs_layers_probe.ts, bundled here with the repository's e
 with node on the cpu and on the WebAssembly backend: it maps the class names with tfjsClassFor,
 builds the model with tfjs' modelFromJSON, sets the weights with layer.setWeights and predicts,
 as the engine does. Outputs must match within rtol = atol = 1e-4, and no case may leave a
-tensor behind. Two real Keras files from /work/shared/fixtures/real run the same way.
+tensor behind. Two real Keras files from shared/fixtures/real run the same way.
 """
 import json
 import math
 import zlib
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -23,6 +22,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from harness.fixtures import REAL_FIXTURES
 from harness.tfjs_layers_reference import (
     DOUBLE, additive_attention, causal_keep, conv1d_transpose, dot_attention, gru_loop, gru_with_torch, mha, t,
 )
@@ -30,7 +30,7 @@ from harness.tfjs_layers_runner import Graph, bundle_probe, layer, probe_case, r
 
 BACKENDS = ("cpu", "wasm")
 RTOL = ATOL = 1e-4
-FIXTURES = Path("/work/shared/fixtures/real")
+FIXTURES = REAL_FIXTURES
 
 CASES = {}  # id -> (probe case, expected outputs)
 

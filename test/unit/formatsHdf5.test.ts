@@ -11,8 +11,9 @@ import * as path from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { FormatError } from '../../src/formats/errors';
 import { Hdf5File, decodeBfloat16, decodeFloat16, isHdf5File } from '../../src/formats/hdf5';
+import { realFixture } from './realFixtures';
 
-const FIXTURE = '/work/shared/fixtures/real/keras_h5/k2_1_3_cnn_batchnorm.h5';
+const FIXTURE = realFixture('keras_h5', 'k2_1_3_cnn_batchnorm.h5');
 
 async function rejectsWithFormatError(promise: Promise<unknown>, file: string, pattern: RegExp): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {

@@ -18,8 +18,9 @@ import { openModel } from '../../src/formats/open';
 import type { ParsedModel } from '../../src/formats/types';
 import { ZipArchive } from '../../src/formats/zip';
 import type { IRLayer } from '../../src/protocol/model';
+import { realFixture } from './realFixtures';
 
-const REAL = '/work/shared/fixtures/real';
+const REAL = realFixture();
 const H5_FIXTURES = readdirSync(path.join(REAL, 'keras_h5')).map((name) => path.join(REAL, 'keras_h5', name));
 const KERAS3 = path.join(REAL, 'keras_v3', 'k341_stock_lstm.keras');
 

@@ -13,6 +13,7 @@ import { FormatError } from '../../src/formats/errors';
 import { normaliseKerasModel } from '../../src/formats/kerasConfig';
 import { openModel } from '../../src/formats/open';
 import type { IRLayer } from '../../src/protocol/model';
+import { realFixture } from './realFixtures';
 
 const FILE = '/models/model.keras';
 const policy = (name: string) => ({ module: 'keras', class_name: 'DTypePolicy', config: { name }, registered_name: null, shared_object_id: 140 });
@@ -269,7 +270,7 @@ describe('formats/kerasConfig', () => {
     assert.throws(() => normaliseKerasModel(FILE, deep), /nested more than 32 deep/);
   });
 
-  for (const file of ['/work/shared/fixtures/real/keras_v3/k341_stock_lstm.keras', '/work/shared/fixtures/real/tfjs_layers/keras3_autoencoder_nested/model.json']) {
+  for (const file of [realFixture('keras_v3', 'k341_stock_lstm.keras'), realFixture('tfjs_layers', 'keras3_autoencoder_nested', 'model.json')]) {
     it(`${file.split('/').slice(-2).join('/')}: tfjs-layers rebuilds the topology, takes every stored weight in weightPaths order, and runs`, async () => {
       const parsed = await openModel(file);
       try {

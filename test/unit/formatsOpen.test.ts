@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FormatError } from '../../src/formats/errors';
 import { openModel } from '../../src/formats/open';
+import { realFixture } from './realFixtures';
 
-const REAL = '/work/shared/fixtures/real';
+const REAL = realFixture();
 
 async function rejectsNaming(promise: Promise<unknown>, file: string, pattern: RegExp): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {

@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FormatError } from '../../src/formats/errors';
 import { parseTfjs } from '../../src/formats/tfjs';
+import { realFixture } from './realFixtures';
 
-const REAL = '/work/shared/fixtures/real';
+const REAL = realFixture();
 const AUTOENCODER = path.join(REAL, 'tfjs_layers', 'keras3_autoencoder_nested', 'model.json');
 const ABALONE = path.join(REAL, 'tfjs_layers', 'tfjsnode132_abalone_mlp', 'model.json');
 const GRAPH = path.join(REAL, 'tfjs_graph', 'tf26_prefetch_graph', 'model.json');

@@ -6,8 +6,9 @@ import { copyFileSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ModelStore } from '../../src/engine/modelStore';
+import { realFixture } from './realFixtures';
 
-const fixtures = path.join(process.cwd(), '..', 'shared', 'fixtures', 'real', 'keras_h5');
+const fixtures = realFixture('keras_h5');
 const CNN = path.join(fixtures, 'k2_1_3_cnn_batchnorm.h5');
 const LSTM = path.join(fixtures, 'k2_0_8_functional_lstm.h5');
 

@@ -4,10 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { realFixture } from './realFixtures';
 
 const root = process.cwd();
 const cliPath = path.join(root, 'dist', 'cli.js');
-const fixtures = path.join(root, '..', 'shared', 'fixtures', 'real');
+const fixtures = realFixture();
 
 interface Run {
   code: number | null;
