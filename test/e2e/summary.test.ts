@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { openWorkbench, webviewFrame } from '../../scripts/lib/browser.mjs';
+import { openWorkbench } from '../../scripts/lib/browser.mjs';
 import { e2eContext } from './context';
 
 /**
@@ -35,15 +35,31 @@ describe('Model Summary (packaged VSIX in code-server)', () => {
     await fileRow.dblclick();
   }
 
-  async function summaryFrame(fileName: string): Promise<Frame> {
-    // Several summaries may be open: pick the page that names this file.
-    const deadline = Date.now() + 60_000;
+  /**
+   * The Model Summary page for `fileName` once it shows its table or its error. The first
+   * summary starts the engine, so this waits generously; on a timeout it saves a screenshot
+   * and reports what the page showed instead.
+   */
+  async function summaryFrame(fileName: string, timeoutMs = 150_000): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    let seen = '(no Model Summary page)';
     while (Date.now() < deadline) {
-      const frame = await webviewFrame(page, '[data-testid="layer-table"], [data-testid="summary-error"]');
-      if ((await frame.locator('body').innerText()).includes(fileName)) return frame;
+      for (const frame of page.frames()) {
+        if (frame === page.mainFrame()) continue;
+        try {
+          if ((await frame.locator('#root').count()) === 0) continue;
+          const text = await frame.locator('#root').innerText();
+          if (!text.includes(fileName)) continue;
+          seen = text.slice(0, 300);
+          if ((await frame.locator('[data-testid="layer-table"], [data-testid="summary-error"]').count()) > 0) return frame;
+        } catch {
+          /* the frame navigated away meanwhile */
+        }
+      }
       await page.waitForTimeout(500);
     }
-    throw new Error(`no Model Summary for ${fileName}`);
+    await page.screenshot({ path: join(e2eContext().resultsDir, `summary-timeout-${fileName}.png`) });
+    throw new Error(`The Model Summary of ${fileName} showed no table or error within ${timeoutMs / 1000} s; it showed: ${seen}`);
   }
 
   it('opens a Keras .h5 from the Explorer with the layer table and the right total', async () => {
