@@ -19,7 +19,13 @@ export type ModelFormat =
   | 'tfjs-layers'
   | 'tfjs-graph'
   /** An HDF5 file that holds no Keras model (a data file). */
-  | 'hdf5-data';
+  | 'hdf5-data'
+  /** torch.save output: zip (>= 1.6), legacy pickle stream, or old tar; state_dicts, checkpoints, whole models. */
+  | 'pytorch'
+  /** A TorchScript archive (torch.jit.save). */
+  | 'torchscript'
+  | 'onnx'
+  | 'safetensors';
 
 /** Where a layer's input comes from: the `node`-th call of `layer`, its `tensor`-th output. */
 export interface TensorRef {
@@ -96,6 +102,13 @@ export interface WeightTensor {
   quantization?: Quantization;
   /** Other layer ids that use this same tensor (tied weights): params count it once. */
   sharedWith?: string[];
+  /** Where the tensor was saved from, when the file says (PyTorch: `cpu`, `cuda:0`). */
+  device?: string;
+  /**
+   * PyTorch: tensors that are views of one storage share its key; the first
+   * tensor of a storage counts its params, later ones are flagged as tied.
+   */
+  storage?: string;
 }
 
 /** One operation of a TF.js graph model. */
@@ -119,6 +132,45 @@ export interface TensorSpec {
   name: string;
   shape: Shape;
   dtype: string;
+  /** Names of symbolic dimensions where `shape` has null (ONNX `batch`, `seq_len`); null where unnamed. */
+  dimNames?: Array<string | null>;
+}
+
+/**
+ * A module of a PyTorch model, known from its tensor names and shapes (or from the
+ * class a pickle names): no code is run. `features.0.weight` gives `features` > `0`.
+ */
+export interface ModuleNode {
+  /** The dotted path as in the state_dict (`features.0`). Unique; the root module is implicit. */
+  id: string;
+  /** The last part of the path. */
+  name: string;
+  parent?: string;
+  /** 0 for the root's children. */
+  depth: number;
+  /** Conv2d, Linear, BatchNorm2d, LSTM, MultiheadAttention, ...; `Module` for a container. */
+  className: string;
+  /** `pickle`: the class the file names; `inferred`: from tensor names and shapes; `container`: holds only submodules. */
+  classSource: 'pickle' | 'inferred' | 'container';
+  /** What the tensors tell: in_channels, out_channels, kernel_size, hidden_size, num_layers, bidirectional, ... */
+  settings: Record<string, string>;
+  /** Paths (WeightTensor.path) of this module's own tensors, not its children's. */
+  weightPaths: string[];
+}
+
+/** A fact about the file beside the model: epoch, versions, optimizer state size, hyper-parameters. */
+export interface FileFact {
+  label: string;
+  value: string;
+}
+
+export interface OnnxInfo {
+  irVersion: number;
+  opsets: Array<{ domain: string; version: number }>;
+  /** Operator domains other than the standard ones (ai.onnx, ai.onnx.ml). */
+  customDomains: string[];
+  /** Initializers stored outside the file: shown, never read outside the model's folder. */
+  externalData: Array<{ tensor: string; location: string; problem?: string }>;
 }
 
 /** What the parsers know about a file, before any analysis. */
@@ -129,7 +181,7 @@ export interface ParsedModelInfo {
   format: ModelFormat;
   /** One line for people: "Keras 2 HDF5 (full model)", "TF.js layers model", ... */
   formatLabel: string;
-  framework: 'keras' | 'tensorflow.js' | 'hdf5';
+  framework: 'keras' | 'tensorflow.js' | 'hdf5' | 'pytorch' | 'onnx' | 'safetensors';
   /** Who wrote it, as the file says: "Keras 2.1.3 (tensorflow backend)", "TensorFlow.js Converter v4.22.0". */
   producer: string;
   /** Absent when the file holds no architecture (weights only, data file, graph model). */
@@ -139,6 +191,15 @@ export interface ParsedModelInfo {
   graph?: { nodes: GraphNode[]; inputs: TensorSpec[]; outputs: TensorSpec[] };
   /** HDF5 files that are not Keras models: what they hold (bounded list). */
   contents?: HDF5Entry[];
+  /** PyTorch: the module tree (layers of the summary). */
+  modules?: ModuleNode[];
+  /** Checkpoint keys, versions, optimizer and scheduler state, hyper-parameters, ... */
+  facts?: FileFact[];
+  /** Classes and functions the file's pickles name (e.g. `__main__.Net`); none of them was run. */
+  referencedGlobals?: string[];
+  /** TorchScript: the code files in the archive. */
+  codeFiles?: string[];
+  onnx?: OnnxInfo;
   /** Things a user should know: unknown class names mapped, weights not matched, ... */
   warnings: string[];
 }
@@ -194,6 +255,10 @@ export interface ModelSummary {
   weightBytesByDtype: Record<string, number>;
   graph?: ParsedModelInfo['graph'];
   contents?: HDF5Entry[];
+  facts?: FileFact[];
+  referencedGlobals?: string[];
+  codeFiles?: string[];
+  onnx?: OnnxInfo;
   warnings: string[];
   /** Layer classes TF.js cannot run even with our own layers; empty when all can. */
   unsupportedLayers: string[];
