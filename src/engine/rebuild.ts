@@ -162,6 +162,9 @@ async function rebuildGraphModel(parsed: ParsedModel): Promise<GraphModel> {
 }
 
 export async function rebuildModel(parsed: ParsedModel): Promise<RebuiltModel> {
+  if (parsed.framework !== 'keras' && parsed.framework !== 'tensorflow.js') {
+    throw new RebuildError(`TensorFlow.js runs Keras and TF.js models; a ${parsed.formatLabel} is read, not run`);
+  }
   if (parsed.format === 'tfjs-graph') return { kind: 'graph', model: await rebuildGraphModel(parsed) };
   return { kind: 'layers', model: await rebuildLayersModel(parsed) };
 }

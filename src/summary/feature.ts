@@ -1,23 +1,24 @@
 /**
  * Model Summary: a read-only custom editor for Keras (.h5, .hdf5, .hd5,
- * .keras) and TF.js (model.json, as an option so plain JSON stays text)
- * model files, and the commands that open it.
+ * .keras), PyTorch (.pt, .pth, .ckpt, pytorch_model.bin), ONNX, safetensors
+ * and TF.js (model.json, as an option so plain JSON stays text) model files,
+ * and the commands that open it.
  */
 import * as vscode from 'vscode';
 import type { Engine } from '../host/engineFeature';
 import { SummaryEditor, reopenAsText, type EngineRequests } from './summaryEditor';
 
-/** The editor for binary Keras files (default for them). */
-export const KERAS_VIEW_TYPE = 'deepLearningKit.modelSummary';
+/** The editor for binary model files: Keras, PyTorch, ONNX, safetensors (default for them). */
+export const BINARY_VIEW_TYPE = 'deepLearningKit.modelSummary';
 /** The same editor for TF.js model.json files (an option: "Open With…", the commands). */
 export const TFJS_VIEW_TYPE = 'deepLearningKit.tfjsModelSummary';
 
-const KERAS_EXTENSIONS = ['.h5', '.hdf5', '.hd5', '.keras'];
+const BINARY_MODEL_EXTENSIONS = ['.h5', '.hdf5', '.hd5', '.keras', '.pt', '.pth', '.ckpt', '.onnx', '.safetensors'];
 
 /** Which of our editors opens this file, if any. */
 export function viewTypeFor(uri: vscode.Uri): string | undefined {
   const name = uri.path.toLowerCase();
-  if (KERAS_EXTENSIONS.some((extension) => name.endsWith(extension))) return KERAS_VIEW_TYPE;
+  if (BINARY_MODEL_EXTENSIONS.some((extension) => name.endsWith(extension)) || name.endsWith('/pytorch_model.bin')) return BINARY_VIEW_TYPE;
   if (name.endsWith('.json')) return TFJS_VIEW_TYPE;
   return undefined;
 }
@@ -61,12 +62,12 @@ function activeCustomEditorUri(): vscode.Uri | undefined {
 async function openModelSummary(uri: unknown): Promise<void> {
   const target = targetUri(uri);
   if (!target) {
-    void vscode.window.showWarningMessage('Open Model Summary: select a model file (.h5, .hdf5, .keras or a TF.js model.json) first.');
+    void vscode.window.showWarningMessage('Open Model Summary: select a model file (.h5, .keras, .pt, .pth, .ckpt, .onnx, .safetensors or a TF.js model.json) first.');
     return;
   }
   const viewType = viewTypeFor(target);
   if (!viewType) {
-    void vscode.window.showWarningMessage(`Open Model Summary: ${vscode.workspace.asRelativePath(target)} is not a Keras or TF.js model file.`);
+    void vscode.window.showWarningMessage(`Open Model Summary: ${vscode.workspace.asRelativePath(target)} is not a model file this extension reads.`);
     return;
   }
   await vscode.commands.executeCommand('vscode.openWith', target, viewType);
@@ -76,7 +77,7 @@ export function registerSummary(context: vscode.ExtensionContext, engine: Engine
   const provider = new SummaryEditorProvider(context.extensionUri, engine, log);
   const options = { webviewOptions: { retainContextWhenHidden: false }, supportsMultipleEditorsPerDocument: true };
   context.subscriptions.push(
-    vscode.window.registerCustomEditorProvider(KERAS_VIEW_TYPE, provider, options),
+    vscode.window.registerCustomEditorProvider(BINARY_VIEW_TYPE, provider, options),
     vscode.window.registerCustomEditorProvider(TFJS_VIEW_TYPE, provider, options),
     vscode.commands.registerCommand('deepLearningKit.openModelSummary', openModelSummary),
     vscode.commands.registerCommand('deepLearningKit.reopenModelAsText', async (uri: unknown) => {

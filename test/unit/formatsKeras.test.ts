@@ -633,8 +633,19 @@ describe('formats/keras', () => {
 
     it('a zip that is not a .keras says so', async () => {
       const file = path.join(folder, 'model.keras');
+      writeFileSync(file, storedZip([['notes/readme.txt', Buffer.from('not a model')]]));
+      await rejectsNaming(openModel(file), file, /a zip archive but not a Keras \.keras model: it has no config\.json/);
+    });
+
+    it('a PyTorch zip named .keras opens as what it is', async () => {
+      const file = path.join(folder, 'renamed.keras');
       copyFileSync(path.join(REAL, 'pytorch', 'zip_state_dict_cifar_cuda.pth'), file);
-      await rejectsNaming(openModel(file), file, /a zip archive but not a Keras \.keras model: it has no config\.json \(it looks like a PyTorch checkpoint\)/);
+      const parsed = await openModel(file);
+      try {
+        assert.equal(parsed.format, 'pytorch');
+      } finally {
+        parsed.close();
+      }
     });
   });
 

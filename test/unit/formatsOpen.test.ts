@@ -76,7 +76,7 @@ describe('formats/open', () => {
     await rejectsNaming(openModel(empty), empty, /the file is empty/);
     const text = path.join(folder, 'notes.txt');
     writeFileSync(text, 'just some notes\n');
-    await rejectsNaming(openModel(text), text, /not a Keras or TF\.js model file/);
+    await rejectsNaming(openModel(text), text, /not a model file this extension reads/);
     const fakeKeras = path.join(folder, 'fake.keras');
     writeFileSync(fakeKeras, 'not a zip at all, but long enough to hold an end record');
     await rejectsNaming(openModel(fakeKeras), fakeKeras, /not a zip archive/);

@@ -83,9 +83,22 @@ export function notices(summary: ModelSummary): HTMLElement[] {
       ),
     );
   }
-  if (!summary.hasArchitecture && summary.format !== 'hdf5-data' && !summary.graph) {
+  if (summary.framework === 'pytorch' || summary.framework === 'safetensors') {
+    parts.push(
+      h(
+        'div',
+        { class: 'banner info', role: 'note', 'data-testid': 'pytorch-notice' },
+        h('strong', {}, summary.format === 'torchscript' ? 'A TorchScript module: its code is listed, never run.' : 'This file holds tensors, not the forward pass.'),
+        ' The module tree below comes from the tensor names and shapes',
+        summary.referencedGlobals?.length ? ' and the classes the file names' : '',
+        '; output shapes and MACs need the model code. Nothing in the file was executed.',
+      ),
+    );
+  } else if (!summary.hasArchitecture && summary.format !== 'hdf5-data' && !summary.graph) {
     parts.push(h('div', { class: 'banner info', role: 'note' }, h('strong', {}, 'This file holds weights only; the architecture is not in it.'), ' Its weight tensors are listed below.'));
   }
+  const facts = fileFacts(summary);
+  if (facts) parts.push(facts);
   if (summary.format === 'hdf5-data') {
     parts.push(
       h(
@@ -107,6 +120,32 @@ export function notices(summary: ModelSummary): HTMLElement[] {
     );
   }
   return parts;
+}
+
+/** Checkpoint facts, ONNX opsets and external data, classes a pickle names, TorchScript code files. */
+function fileFacts(summary: ModelSummary): HTMLElement | null {
+  const rows: Array<[string, Child]> = (summary.facts ?? []).map((fact) => [fact.label, fact.value]);
+  if (summary.onnx) {
+    rows.push(['ONNX IR version', String(summary.onnx.irVersion)]);
+    rows.push(['Opsets', summary.onnx.opsets.map((opset) => `${opset.domain || 'ai.onnx'} ${opset.version}`).join(', ')]);
+    if (summary.onnx.customDomains.length) rows.push(['Custom domains', summary.onnx.customDomains.join(', ')]);
+    for (const external of summary.onnx.externalData) {
+      rows.push([`External data: ${external.tensor}`, external.problem ? `${external.location} — ${external.problem}` : external.location]);
+    }
+  }
+  if (summary.referencedGlobals?.length) {
+    rows.push(['Names in the pickle (not run)', h('span', {}, ...summary.referencedGlobals.flatMap((name, i) => [i ? ', ' : '', h('code', {}, name)]))]);
+  }
+  if (summary.codeFiles?.length) {
+    rows.push(['Code files', h('span', {}, ...summary.codeFiles.flatMap((name, i) => [i ? ', ' : '', h('code', {}, name)]))]);
+  }
+  if (rows.length === 0) return null;
+  return h(
+    'details',
+    { class: 'file-facts', open: '', 'data-testid': 'file-facts' },
+    h('summary', {}, 'About this file'),
+    h('table', { class: 'facts' }, ...rows.map(([label, value]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', {}, value)))),
+  );
 }
 
 const COPY_NAMES: Record<CopyFormat, string> = { text: 'text', markdown: 'Markdown', json: 'JSON' };

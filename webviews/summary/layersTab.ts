@@ -67,6 +67,23 @@ export class LayersTab implements LayerListTab {
   }
 
   private columns(): Array<Column<LayerSummary>> {
+    const columns = this.allColumns();
+    // A PyTorch file has no forward pass: no shapes, MACs or connections, but what the tensors tell.
+    if (this.context.summary.framework !== 'pytorch' && this.context.summary.framework !== 'safetensors') return columns;
+    const moduleColumns = columns.filter((column) => !['shape', 'macs', 'connected'].includes(column.key));
+    moduleColumns.splice(2, 0, {
+      key: 'settings',
+      label: 'From the tensors',
+      width: 320,
+      sortable: false,
+      description: 'What the tensor names and shapes tell about the module',
+      cell: (layer) => moduleSettings(layer),
+      title: (layer) => moduleSettings(layer) || undefined,
+    });
+    return moduleColumns;
+  }
+
+  private allColumns(): Array<Column<LayerSummary>> {
     const { summary } = this.context;
     const treeOrder = (): boolean => this.context.view.layerSort === undefined;
     return [
@@ -167,4 +184,12 @@ export class LayersTab implements LayerListTab {
   restoreScroll(): void {
     this.table.scrollTo(this.context.view.scroll.layers);
   }
+}
+
+/** A module's inferred settings as one line: `in_channels=3, out_channels=64, kernel_size=7x7`. */
+function moduleSettings(layer: LayerSummary): string {
+  return Object.entries(layer.settings)
+    .filter(([key]) => key !== 'type from')
+    .map(([key, value]) => `${key}=${value}`)
+    .join(', ');
 }

@@ -119,10 +119,14 @@ export function restoreViewState(saved: unknown): ViewState {
 
 /**
  * Tabs a summary can show: all four for a model with an architecture (Keras
- * layers or a TF.js graph), the weights alone for a weights-only file, none
- * for an HDF5 data file (the page lists its contents instead).
+ * layers or a TF.js graph), no Run for ONNX, the module tree and weights for
+ * PyTorch, the weights alone for a weights-only file, none for an HDF5 data
+ * file (the page lists its contents instead).
  */
 export function availableTabs(summary: { hasArchitecture: boolean; layers: unknown[]; graph?: unknown; format: string }): TabId[] {
+  // TF.js runs Keras and TF.js models only; ONNX and PyTorch are read, not run.
+  if (summary.format === 'onnx') return ['layers', 'weights', 'graph'];
+  if (summary.format === 'pytorch' || summary.format === 'torchscript' || summary.format === 'safetensors') return summary.layers.length > 0 ? ['layers', 'weights'] : ['weights'];
   if ((summary.hasArchitecture && summary.layers.length > 0) || summary.graph) return ['layers', 'weights', 'graph', 'run'];
   if (summary.format === 'hdf5-data') return [];
   return ['weights'];

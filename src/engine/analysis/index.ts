@@ -8,6 +8,7 @@ import { asConfig } from './config';
 import { Findings } from './findings';
 import { analyseGraph } from './graphModel';
 import { countMacs } from './macs';
+import { analyseModules } from './modules';
 import { countParams, elementsOf, type ParamSummary } from './params';
 import { layerSettings } from './settings';
 import { inferShapes, primaryCall, type LayerCall } from './shapes';
@@ -32,6 +33,10 @@ export function analyseModel(parsed: ParsedModelInfo, parseMs: number): ModelSum
     parseMs,
     ...(parsed.graph ? { graph: parsed.graph } : {}),
     ...(parsed.contents ? { contents: parsed.contents } : {}),
+    ...(parsed.facts ? { facts: parsed.facts } : {}),
+    ...(parsed.referencedGlobals ? { referencedGlobals: parsed.referencedGlobals } : {}),
+    ...(parsed.codeFiles ? { codeFiles: parsed.codeFiles } : {}),
+    ...(parsed.onnx ? { onnx: parsed.onnx } : {}),
   };
   const warnings = (extra: string[]): string[] => [...new Set([...parsed.warnings, ...extra])];
 
@@ -52,6 +57,28 @@ export function analyseModel(parsed: ParsedModelInfo, parseMs: number): ModelSum
       ),
       macs: macs.total,
       macsComplete: macs.complete,
+      warnings: warnings(findings.list()),
+    };
+  }
+  if (parsed.modules) {
+    // PyTorch: the module tree inferred from tensor names; PyTorch's own counting (modules.ts).
+    const modules = analyseModules(parsed.modules, parsed.weights);
+    return {
+      ...base,
+      weights: modules.weights,
+      totalParams: modules.totals.params,
+      trainableParams: modules.totals.trainable,
+      nonTrainableParams: modules.totals.nonTrainable,
+      weightBytes: modules.totals.bytes,
+      modelClass: '',
+      name: '',
+      hasArchitecture: false,
+      inputs: [],
+      outputs: [],
+      layers: modules.rows,
+      macs: 0,
+      macsComplete: false,
+      facts: [...(parsed.facts ?? []), ...modules.facts],
       warnings: warnings(findings.list()),
     };
   }
