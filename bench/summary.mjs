@@ -1,12 +1,12 @@
-// `node bench/summary.mjs`: the Model Summary on Keras .h5 models of about 1, 25 and 100 MB and a
-// 25 MB TF.js model, through the real worker (dist/worker.js) as the editor uses it:
+// `node bench/summary.mjs`: the Model Summary on Keras .h5 models of about 1, 25 and 100 MB, a
+// 25 MB TF.js model and a ~100 MB PyTorch state_dict (ResNet50), through the real worker (dist/worker.js) as the editor uses it:
 //   cold       model/summary as a fresh worker's first request (engine start included)
 //   table      model/summary with a warm worker (it has summarised another file; this one is new to it)
 //   weights    model/weightStats (reads every tensor once)
 //   rebuild    TF.js model built and weights set (first model/run minus its passes)
 //   first/warm the run's first and warm layer-by-layer pass, batch 1
 //   peak RSS   the worker's peak resident memory (VmHWM) after all of it, one fresh worker per model
-// Makes the models with /usr/bin/python3 (h5py, numpy) first: scripts/models/make_bench_models.py.
+// Makes the models with /usr/bin/python3 (h5py, numpy, torch) first: scripts/models/make_bench_models.py.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, existsSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
@@ -20,6 +20,8 @@ const work = mkdtempSync(join(tmpdir(), 'dlkit-bench-summary-'));
 
 if (!existsSync(join(root, 'dist', 'worker.js'))) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 execFileSync(python, [join(root, 'scripts', 'models', 'make_bench_models.py'), work], { stdio: ['ignore', 'ignore', 'inherit'] });
+// A ~100 MB PyTorch state_dict: read statically, never run.
+execFileSync(python, ['-c', 'import sys, torch, torchvision; torch.manual_seed(0); torch.save(torchvision.models.resnet50().state_dict(), sys.argv[1])', join(work, 'torch_resnet50_state_dict.pth')]);
 
 // The host's own engine client, bundled for this script.
 const clientBundle = join(work, 'engineClient.mjs');
@@ -27,11 +29,11 @@ await esbuild.build({ entryPoints: [join(root, 'src', 'host', 'engineClient.ts')
 const { EngineClient } = await import(pathToFileURL(clientBundle).href);
 
 const models = readdirSync(work)
-  .filter((name) => name.endsWith('.h5') || existsSync(join(work, name, 'model.json')))
-  .map((name) => (name.endsWith('.h5') ? join(work, name) : join(work, name, 'model.json')));
+  .filter((name) => name.endsWith('.h5') || name.endsWith('.pth') || existsSync(join(work, name, 'model.json')))
+  .map((name) => (name.endsWith('.h5') || name.endsWith('.pth') ? join(work, name) : join(work, name, 'model.json')));
 
 function sizeOf(file) {
-  if (file.endsWith('.h5')) return statSync(file).size;
+  if (!file.endsWith('model.json')) return statSync(file).size;
   const folder = resolve(file, '..');
   return readdirSync(folder).reduce((sum, name) => sum + statSync(join(folder, name)).size, 0);
 }
@@ -70,7 +72,8 @@ for (const file of models.sort((a, b) => sizeOf(a) - sizeOf(b))) {
     await client.request('model/weightStats', { file });
     const weights = performance.now() - started;
     started = performance.now();
-    const run = await client.request('model/run', { file, options: { input: 'normal', batchSize: 1, unknownDim: 32 } });
+    // PyTorch files are read, not run: their run columns stay empty.
+    const run = file.endsWith('.pth') ? undefined : await client.request('model/run', { file, options: { input: 'normal', batchSize: 1, unknownDim: 32 } });
     const runWall = performance.now() - started;
     rows.push([
       `${file.slice(work.length + 1)}`,
@@ -80,10 +83,10 @@ for (const file of models.sort((a, b) => sizeOf(a) - sizeOf(b))) {
       ms(cold),
       ms(table),
       ms(weights),
-      ms(run.rebuildMs),
-      ms(run.firstMs),
-      ms(run.warmMs),
-      ms(runWall),
+      run ? ms(run.rebuildMs) : '—',
+      run ? ms(run.firstMs) : '—',
+      run ? ms(run.warmMs) : '—',
+      run ? ms(runWall) : '—',
       mb(peakRss(client.pid)),
     ]);
   } finally {

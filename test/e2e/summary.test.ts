@@ -111,4 +111,22 @@ describe('Model Summary (packaged VSIX in code-server)', () => {
     assert.match(await error.innerText(), /broken_download\.h5: .*truncated/i);
     await page.screenshot({ path: join(resultsDir, 'summary-truncated-file.png') });
   });
+
+  it('opens a PyTorch state_dict as its module tree, saying nothing was run', async () => {
+    const { resultsDir } = e2eContext();
+    await openFromExplorer('models', 'mnist_cnn.pt');
+    const frame = await summaryFrame('mnist_cnn.pt');
+    // demo/models/mnist_cnn.pt (scripts/demo/make_demo.py): conv1 1->8 3x3, bn1 (8), conv2 8->16 3x3,
+    // fc1 784->16, fc2 16->10; torch counts parameters, not BatchNorm's running statistics.
+    const params = 8 * 9 + 8 + 2 * 8 + (16 * 8 * 9 + 16) + (784 * 16 + 16) + (16 * 10 + 10);
+    await frame.locator('[data-testid="total-params"]').waitFor({ timeout: 60_000 });
+    assert.equal((await frame.locator('[data-testid="total-params"]').innerText()).replace(/[^\d]/g, ''), String(params));
+    assert.match(await frame.locator('[data-testid="pytorch-notice"]').innerText(), /Nothing in the file was executed/);
+    const table = await frame.locator('[data-testid="layer-table"]').innerText();
+    for (const expected of ['conv1', 'Conv2d', 'bn1', 'BatchNorm', 'fc1', 'Linear', 'out_channels=16']) {
+      assert.ok(table.includes(expected), `the module table shows ${expected}:\n${table}`);
+    }
+    assert.equal(await frame.locator('[data-testid="tab-run"]').count(), 0, 'PyTorch files are read, not run');
+    await page.screenshot({ path: join(resultsDir, 'summary-pytorch-state-dict.png') });
+  });
 });

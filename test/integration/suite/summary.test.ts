@@ -45,6 +45,15 @@ describe('model summary', () => {
     assert.equal((input as vscode.TabInputCustom).uri.fsPath, uri.fsPath);
   });
 
+  it('is the default editor for PyTorch, ONNX and safetensors files too', async () => {
+    for (const name of ['mnist_cnn.pt', 'mnist_cnn_legacy.pth', 'checkpoint_epoch3.pt', 'mnist_cnn.onnx', 'tiny_mlp.safetensors']) {
+      const uri = workspaceFile('models', name);
+      await vscode.commands.executeCommand('vscode.open', uri);
+      const input = await waitForActiveTab(isCustom('deepLearningKit.modelSummary'), `the Model Summary editor for ${name}`);
+      assert.equal((input as vscode.TabInputCustom).uri.fsPath, uri.fsPath);
+    }
+  });
+
   it('leaves model.json to the text editor, and opens it with Open Model Summary', async () => {
     const uri = workspaceFile('models', 'tfjs_mlp', 'model.json');
     await vscode.commands.executeCommand('vscode.open', uri);
