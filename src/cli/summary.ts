@@ -45,6 +45,10 @@ export function summaryJson(summary: ModelSummary): Record<string, unknown> {
     weights: summary.weights.map((weight) => ({ path: weight.path, layer: weight.layer, shape: weight.shape, dtype: weight.dtype, bytes: weight.bytes })),
     warnings: summary.warnings,
     unsupportedLayers: summary.unsupportedLayers,
+    ...(summary.facts ? { facts: summary.facts } : {}),
+    ...(summary.referencedGlobals ? { referencedGlobals: summary.referencedGlobals } : {}),
+    ...(summary.codeFiles ? { codeFiles: summary.codeFiles } : {}),
+    ...(summary.onnx ? { onnx: summary.onnx } : {}),
     parseMs: summary.parseMs,
   };
 }
@@ -87,12 +91,14 @@ function reportFailure(io: CliIO, json: boolean, message: string): void {
 }
 
 export const summaryCommand: CliCommand = {
-  summary: 'layers, output shapes, params and MACs of a Keras or TF.js model; --run runs it',
+  summary: 'layers (or modules), shapes, params and MACs of a model file; --run runs Keras/TF.js models',
   usage: `Usage: dlkit summary FILE [--json] [--run] [--input zeros|uniform|normal] [--batch N] [--dim N] [--backend NAME]
 
-Reads a Keras model (.h5, .hdf5, .keras) or a TF.js model (model.json) and
-prints its layers like Keras' model.summary(), with MACs. Nothing of the
-file is executed; no Python or TensorFlow is needed.
+Reads a Keras model (.h5, .hdf5, .keras), a TF.js model (model.json), a
+PyTorch file (.pt, .pth, .ckpt, TorchScript), ONNX or safetensors, and
+prints its layers like Keras' model.summary() (for PyTorch: the module tree
+told by the tensors). Nothing in the file is executed; no Python, PyTorch
+or TensorFlow is needed. --run works for Keras and TF.js models.
 
   --json           print one JSON object (format, producer, totalParams, layers, ...)
   --run            rebuild the model in TensorFlow.js and run it on generated input

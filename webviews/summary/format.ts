@@ -347,11 +347,37 @@ export function summaryText(summary: ModelSummary, options: TextSummaryOptions =
     );
   } else if (summary.format === 'hdf5-data') {
     lines.push('Not a Keras model. Contents:', '', ...alignColumns([['Path', 'Kind', 'Shape', 'Dtype'], ...(summary.contents ?? []).map((entry) => [entry.path, entry.kind, entry.shape ? formatShape(entry.shape) : '', entry.dtype ?? ''])]));
+  } else if (summary.layers.length > 0 && (summary.framework === 'pytorch' || summary.framework === 'safetensors')) {
+    lines.push(...moduleTreeText(summary, options.depth ?? Number.POSITIVE_INFINITY));
   } else {
     lines.push('Weights only: the architecture is not in this file.', '', ...weightRows(summary.weights));
   }
   lines.push('', `Total params: ${formatInteger(summary.totalParams)}`, `Weights: ${formatBytes(summary.weightBytes)}`);
   return lines.join('\n') + '\n';
+}
+
+/** PyTorch: the module tree the tensors tell, then the file's facts. */
+function moduleTreeText(summary: ModelSummary, maxDepth: number): string[] {
+  const rows = summary.layers
+    .filter((layer) => layer.depth <= maxDepth)
+    .map((layer) => [
+      `${'  '.repeat(layer.depth)}${layer.name || '(root)'}`,
+      layer.className,
+      formatInteger(layer.params),
+      Object.entries(layer.settings)
+        .filter(([key]) => key !== 'type from')
+        .map(([key, value]) => `${key}=${value}`)
+        .join(', '),
+    ]);
+  const lines = [
+    'The module tree comes from the tensor names and shapes; nothing in the file was run.',
+    '',
+    ...alignColumns([['Module', 'Type', 'Params', 'From the tensors'], ...rows], [false, false, true, false]),
+  ];
+  const facts = summary.facts ?? [];
+  if (facts.length > 0) lines.push('', ...facts.map((fact) => `${fact.label}: ${fact.value}`));
+  if (summary.referencedGlobals?.length) lines.push(`Names in the pickle (not run): ${summary.referencedGlobals.join(', ')}`);
+  return lines;
 }
 
 // ---------------------------------------------------------------------------
