@@ -106,3 +106,47 @@ def test_every_model_runs_unless_a_layer_is_named_unsupported(path):
     assert run["firstMs"] > 0 and run["warmMs"] > 0
     for output in run["outputs"]:
         assert all(math.isfinite(value) for value in output["values"]), output
+
+
+# PyTorch and ONNX: torch.load / onnx.load are the referees.
+PYTORCH = sorted((FIXTURES / "pytorch").glob("*.*"))
+ONNX = sorted((FIXTURES / "onnx").glob("*.onnx"))
+BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
+
+
+def torch_parameters(path):
+    """Values of the parameters torch finds in the file's state_dict (buffers are not parameters)."""
+    import torch
+
+    loaded = torch.load(path, map_location="cpu")
+    state = loaded.get("state_dict", loaded) if isinstance(loaded, dict) else loaded
+    return sum(t.numel() for name, t in state.items() if torch.is_tensor(t) and not name.endswith(BUFFERS))
+
+
+def onnx_initializer_values(path):
+    import onnx
+
+    model = onnx.load(str(path))
+    return sum(math.prod(init.dims) for init in model.graph.initializer)
+
+
+def test_every_pytorch_and_onnx_fixture_is_present():
+    assert len(PYTORCH) >= 3 and len(ONNX) >= 2
+
+
+@pytest.mark.parametrize("path", PYTORCH, ids=[p.name for p in PYTORCH])
+def test_pytorch_fixture_params_equal_what_torch_loads(path):
+    code, summary = dlkit_summary(path)
+    assert code == 0, summary
+    assert summary["framework"] == "pytorch"
+    assert summary["totalParams"] == torch_parameters(path)
+    assert all(layer["type"] != "" for layer in summary["layers"])
+
+
+@pytest.mark.parametrize("path", ONNX, ids=[p.name for p in ONNX])
+def test_onnx_fixture_params_equal_its_initializers(path):
+    code, summary = dlkit_summary(path)
+    assert code == 0, summary
+    assert summary["format"] == "onnx"
+    assert summary["totalParams"] == onnx_initializer_values(path)
+    assert summary["onnx"]["opsets"]
