@@ -147,7 +147,23 @@ export interface GraphAnalysis {
   macsComplete: boolean;
 }
 
-export function analyseGraph(graph: Graph, weights: WeightTensor[]): GraphAnalysis {
+/** ONNX ops that multiply: without shape inference only Gemm's cost is known from its weight. */
+const ONNX_HEAVY = new Set(['Conv', 'ConvTranspose', 'ConvInteger', 'Gemm', 'MatMul', 'MatMulInteger', 'QLinearConv', 'QLinearMatMul', 'BatchNormalization', 'LSTM', 'GRU', 'RNN', 'Attention', 'MultiHeadAttention', 'Einsum', 'InstanceNormalization', 'LayerNormalization']);
+
+/**
+ * MACs of an ONNX op for one sample: Gemm, and MatMul by a 2-D initializer,
+ * multiply each row by the weight (K × N per sample); the other multiplying
+ * ops need shapes the file may not carry, so they are unknown; everything
+ * else multiplies nothing.
+ */
+function onnxOpMacs(node: GraphNode, weightShapes: Map<string, number[]>): number | null {
+  if (!ONNX_HEAVY.has(node.op)) return 0;
+  const weight = node.op === 'Gemm' || node.op === 'MatMul' ? weightShapes.get(dataInputs(node)[1]?.name ?? '') : undefined;
+  return weight?.length === 2 ? product(weight) : null;
+}
+
+export function analyseGraph(graph: Graph, weights: WeightTensor[], dialect: 'tfjs' | 'onnx' = 'tfjs'): GraphAnalysis {
+  const weightShapes = new Map(weights.map((weight) => [weight.path, weight.shape]));
   const nodes = new Map<string, GraphNode>();
   for (const node of graph.nodes) if (!nodes.has(node.name)) nodes.set(node.name, node);
   const weightsOf = new Map<string, WeightTensor[]>();
@@ -179,7 +195,7 @@ export function analyseGraph(graph: Graph, weights: WeightTensor[]): GraphAnalys
     const inputShapes = inputs.map((input) => (input.index === 0 ? shapes.get(input.name) : undefined));
     let nodeMacs: number | null;
     try {
-      nodeMacs = opMacs(node, inputShapes, output);
+      nodeMacs = dialect === 'onnx' ? onnxOpMacs(node, weightShapes) : opMacs(node, inputShapes, output);
       if (nodeMacs !== null && !Number.isFinite(nodeMacs)) nodeMacs = null;
     } catch {
       // Attributes that do not parse: the op's cost is unknown, the rest of the graph still shows.

@@ -83,7 +83,7 @@ export function analyseModel(parsed: ParsedModelInfo, parseMs: number): ModelSum
     };
   }
   if (parsed.graph) {
-    const graph = analyseGraph(parsed.graph, params.weights);
+    const graph = analyseGraph(parsed.graph, params.weights, parsed.format === 'onnx' ? 'onnx' : 'tfjs');
     return {
       ...base,
       modelClass: 'GraphModel',
