@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { openWorkbench } from '../../scripts/lib/browser.mjs';
+import { openPaletteWith, openWorkbench } from '../../scripts/lib/browser.mjs';
 import { e2eContext } from './context';
 
 /**
@@ -17,6 +17,10 @@ describe('Model Summary (packaged VSIX in code-server)', () => {
   before(async () => {
     const { browser, url } = e2eContext();
     page = await openWorkbench(browser, url);
+    // A file opened before the window has read the extensions' contributions gets the text
+    // editor: wait until our commands are known, as a user would see them in the palette.
+    await openPaletteWith(page, 'Deep Learning: Open Model Summary', 'Deep Learning: Open Model Summary');
+    await page.keyboard.press('Escape');
   });
 
   after(async () => {
