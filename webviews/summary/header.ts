@@ -90,7 +90,7 @@ export function notices(summary: ModelSummary): HTMLElement[] {
         { class: 'banner info', role: 'note', 'data-testid': 'pytorch-notice' },
         h('strong', {}, summary.format === 'torchscript' ? 'A TorchScript module: its code is listed, never run.' : 'This file holds tensors, not the forward pass.'),
         ' The module tree below comes from the tensor names and shapes',
-        summary.referencedGlobals?.length ? ' and the classes the file names' : '',
+        namesModuleClasses(summary) ? ' and the classes the file names' : '',
         '; output shapes and MACs need the model code. Nothing in the file was executed.',
       ),
     );
@@ -120,6 +120,11 @@ export function notices(summary: ModelSummary): HTMLElement[] {
     );
   }
   return parts;
+}
+
+/** Whether a pickle names classes of its own (a whole model), beyond torch's tensor plumbing. */
+function namesModuleClasses(summary: ModelSummary): boolean {
+  return (summary.referencedGlobals ?? []).some((name) => !/^(torch|collections|builtins|_codecs|numpy)\./.test(name));
 }
 
 /** Checkpoint facts, ONNX opsets and external data, classes a pickle names, TorchScript code files. */
