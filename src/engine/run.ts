@@ -47,8 +47,9 @@ function isInputLayer(layer: tfl.layers.Layer): boolean {
   return layer.getClassName() === 'InputLayer';
 }
 
+/** Bytes of a tensor's values: 4 per element (float32, int32), 8 for complex64, 1 for bool. */
 function bytesOf(tensor: tf.Tensor): number {
-  return tensor.size * (tensor.dtype === 'float32' || tensor.dtype === 'int32' ? 4 : tensor.dtype === 'bool' ? 1 : 4);
+  return tensor.size * (tensor.dtype === 'bool' ? 1 : tensor.dtype === 'complex64' ? 8 : 4);
 }
 
 /** Counts, per symbolic tensor id, how many layer calls in this model read it. */
@@ -114,8 +115,7 @@ class Executor {
     tf.dispose(tensors);
   }
 
-  private runGraph(model: tfl.LayersModel, inputs: tf.Tensor[], prefix: string): tf.Tensor[] {
-    const graph = model;
+  private runGraph(graph: tfl.LayersModel, inputs: tf.Tensor[], prefix: string): tf.Tensor[] {
     const keys = containerNodesOf(graph);
     const remaining = consumers(graph);
     const values = new Map<number, tf.Tensor>();
