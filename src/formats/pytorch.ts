@@ -1,8 +1,9 @@
 /**
  * PyTorch files, read statically: torch.save zip archives (>= 1.6), the
- * legacy pickle stream, and TorchScript archives (torch.jit.save). The
- * pickles go through the safe unpickler; storages are read only when a
- * tensor's values are asked for, and only the bytes that tensor spans.
+ * legacy pickle stream, the tar archives of torch < 0.4, and TorchScript
+ * archives (torch.jit.save). The pickles go through the safe unpickler;
+ * storages are read only when a tensor's values are asked for, and only the
+ * bytes that tensor spans.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -10,10 +11,11 @@ import type { WeightTensor } from '../protocol/model';
 import { FormatError, asFormatError, errorText } from './errors';
 import { unpickle } from './pickle';
 import { isAllowListed } from './pickleGlobals';
-import type { PickleValue, TorchStorage } from './pickleValues';
+import type { TorchStorage } from './pickleValues';
 import { looksLikeLegacyTorch, readLegacy } from './pytorchLegacy';
 import { readRoot, shortClassName, type FoundTensor } from './pytorchRoot';
-import { checkStorageBytes, checkTensorInStorage, readTensorValues, torchPersistentLoad, type StorageBytes } from './pytorchStorage';
+import { checkStorageBytes, checkTensorInStorage, readTensorValues, torchPersistentLoad, type ContainerContents, type StorageBytes } from './pytorchStorage';
+import { looksLikeTar, readTar } from './pytorchTar';
 import type { ParsedModel, TensorValues } from './types';
 import { ZipArchive, looksLikeZip, type ZipEntry } from './zip';
 
@@ -23,13 +25,7 @@ const MAX_CODE_FILES = 1000;
 const MAX_SMALL_MEMBER = 4096;
 
 /** What every container (zip, legacy stream) yields. */
-interface Contents {
-  root: PickleValue;
-  globals: string[];
-  storages: Map<string, TorchStorage>;
-  storageBytes: Map<string, StorageBytes>;
-  bigEndian: boolean;
-  producer: string;
+interface Contents extends ContainerContents {
   torchscript: boolean;
   codeFiles?: string[];
 }
@@ -43,11 +39,6 @@ const moduleClassesOf = new WeakMap<ParsedModel, Map<string, string>>();
  */
 export function pickledModuleClasses(parsed: ParsedModel): Map<string, string> | undefined {
   return moduleClassesOf.get(parsed);
-}
-
-/** Reads a 'tar' header's magic: the pre-0.4 layout torch can still load but no longer writes. */
-function looksLikeTar(head: Uint8Array): boolean {
-  return head.length >= 262 && Buffer.from(head.subarray(257, 262)).toString('latin1') === 'ustar';
 }
 
 /** The `<folder>/` every member of a torch zip starts with (its name varies), found by its data.pkl. */
@@ -217,9 +208,9 @@ export async function parsePytorch(file: string): Promise<ParsedModel> {
     } else if (looksLikeLegacyTorch(head)) {
       contents = { ...(await readLegacy(file, handle, fileBytes)), torchscript: false };
     } else if (looksLikeTar(head)) {
-      throw new FormatError(file, 'the tar layout of very old PyTorch versions (before 0.4) is not supported');
+      contents = { ...(await readTar(file, handle, fileBytes)), torchscript: false };
     } else {
-      throw new FormatError(file, `not a PyTorch file (${path.extname(file) || 'no extension'}; expected a zip archive or a legacy torch.save stream)`);
+      throw new FormatError(file, `not a PyTorch file (${path.extname(file) || 'no extension'}; expected a zip archive, a legacy torch.save stream or a tar archive)`);
     }
     return assemble(file, fileBytes, contents, close);
   } catch (error) {

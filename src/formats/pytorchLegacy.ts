@@ -7,8 +7,8 @@
 import type * as fs from 'node:fs/promises';
 import { FormatError, formatBytes } from './errors';
 import { PickleError, unpickle, type UnpickleResult } from './pickle';
-import { PyDict, type PickleValue, type TorchStorage } from './pickleValues';
-import { torchPersistentLoad, type StorageBytes } from './pytorchStorage';
+import { PyDict, type TorchStorage } from './pickleValues';
+import { torchPersistentLoad, type ContainerContents, type StorageBytes } from './pytorchStorage';
 
 export const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
@@ -16,14 +16,7 @@ const LEGACY_PROTOCOL = 1001;
 const MAX_PICKLE_BYTES = 1024 * 1024 * 1024;
 const FIRST_READ_BYTES = 1024 * 1024;
 
-export interface LegacyContents {
-  root: PickleValue;
-  globals: string[];
-  storages: Map<string, TorchStorage>;
-  storageBytes: Map<string, StorageBytes>;
-  bigEndian: boolean;
-  producer: string;
-}
+export type LegacyContents = ContainerContents;
 
 /** Whether the bytes start like a legacy torch.save stream (PROTO 2, LONG1 10 bytes of magic). */
 export function looksLikeLegacyTorch(head: Uint8Array): boolean {

@@ -10,6 +10,16 @@ import { PyGlobal, PyTuple, TorchStorage, describeValue, type PickleValue, type 
 import type { TensorValues } from './types';
 
 /** Where one storage's bytes are. */
+/** What every torch.save container (zip, legacy stream, tar) yields before the root object is read. */
+export interface ContainerContents {
+  root: PickleValue;
+  globals: string[];
+  storages: Map<string, TorchStorage>;
+  storageBytes: Map<string, StorageBytes>;
+  bigEndian: boolean;
+  producer: string;
+}
+
 export interface StorageBytes {
   byteLength: number;
   read(start: number, length: number): Promise<Uint8Array>;
