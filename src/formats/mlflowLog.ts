@@ -1,0 +1,167 @@
+/**
+ * An MLflow run in the local file store (`mlruns/<experiment>/<run>/`), read
+ * incrementally: every file under `metrics/` (a metric's name is its path
+ * there, so `train/loss` is `metrics/train/loss`) holds lines
+ * `<timestamp ms> <value> <step>` (old stores leave out the step: 0); the
+ * files under `params/` are the hyper-parameters; of the tags only
+ * `mlflow.runName` is kept (as the hyper-parameter `mlflow.runName`).
+ */
+import type { Dirent } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { HyperParameters, LogUpdate } from '../protocol/monitor';
+import { FormatError, asFormatError } from './errors';
+import type { LogReader } from './logReader';
+import { TextTail, UpdateBuilder, WarningLog, parseNumber, readSmallFile, scalarFromText, splitFromPrefix } from './textTail';
+
+/** Files per run this reader follows at most (metrics, and params). */
+const MAX_FILES = 10_000;
+const RUN_NAME_TAG = 'mlflow.runName';
+
+/** The files under `dir`, as `/`-joined paths relative to it; empty when the folder is missing. */
+async function listFiles(dir: string, limit: number): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await fs.readdir(path.join(dir, relative), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (found.length >= limit) return;
+      const name = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) await walk(name);
+      else if (entry.isFile()) found.push(name);
+    }
+  };
+  await walk('');
+  return found;
+}
+
+/** One metrics line: `timestamp value [step]`, or undefined when it is not one. */
+export function parseMlflowMetricLine(line: string): { timestamp: number; value: number; step: number } | undefined {
+  const parts = line.trim().split(/\s+/);
+  if (parts.length !== 2 && parts.length !== 3) return undefined;
+  const timestamp = parseNumber(parts[0]!);
+  const value = parseNumber(parts[1]!);
+  const step = parts.length === 3 ? parseNumber(parts[2]!) : 0;
+  if (timestamp === undefined || !Number.isFinite(timestamp) || value === undefined || step === undefined || !Number.isInteger(step)) {
+    return undefined;
+  }
+  return { timestamp, value, step };
+}
+
+class MlflowReader implements LogReader {
+  readonly format = 'mlflow' as const;
+  readonly file: string;
+  private readonly warnings = new WarningLog();
+  private readonly tails = new Map<string, TextTail>();
+  private paramsSignature: string | undefined;
+  private hparams: HyperParameters | undefined;
+
+  constructor(runDir: string) {
+    this.file = runDir;
+  }
+
+  async poll(): Promise<LogUpdate> {
+    let stat;
+    try {
+      stat = await fs.stat(this.file);
+    } catch (error) {
+      throw asFormatError(this.file, 'cannot open the MLflow run folder', error);
+    }
+    if (!stat.isDirectory()) throw new FormatError(this.file, 'not a folder (an MLflow run is a folder with metrics/, params/, tags/)');
+
+    let out = new UpdateBuilder(this.warnings);
+    const restarted = await this.readMetrics(out);
+    if (restarted) {
+      // One metrics file was rewritten: what the others gave before is void too, read everything again.
+      for (const tail of this.tails.values()) tail.reset();
+      out = new UpdateBuilder(this.warnings);
+      await this.readMetrics(out);
+      out.restarted = true;
+    }
+    const hparams = await this.readParams(out);
+    if (hparams !== undefined) out.hparams = hparams;
+    else if (restarted && this.hparams !== undefined) out.hparams = this.hparams;
+    return out.build();
+  }
+
+  /** Reads what every metrics file gained; true when one of them was rewritten. */
+  private async readMetrics(out: UpdateBuilder): Promise<boolean> {
+    const metricsDir = path.join(this.file, 'metrics');
+    const names = await listFiles(metricsDir, MAX_FILES);
+    if (names.length >= MAX_FILES) out.warn(metricsDir, 'many', `more than ${MAX_FILES} metric files: the rest are not read`);
+    let restarted = false;
+    const present = new Set(names);
+    for (const name of [...this.tails.keys()]) {
+      if (!present.has(name)) {
+        this.tails.delete(name);
+        restarted = true;
+      }
+    }
+    for (const name of names) {
+      const file = path.join(metricsDir, ...name.split('/'));
+      let tail = this.tails.get(name);
+      if (!tail) {
+        tail = new TextTail(file);
+        this.tails.set(name, tail);
+      }
+      const { metric, split } = splitFromPrefix(name);
+      try {
+        const read = await tail.read((line) => {
+          if (line.trim() === '') return;
+          const parsed = parseMlflowMetricLine(line);
+          if (!parsed) {
+            out.skip(file, 'line', 'lines that are not "timestamp value step" skipped');
+            return;
+          }
+          out.add(name, metric, split, { step: parsed.step, value: parsed.value, wallTime: parsed.timestamp / 1000 });
+        });
+        out.skip(file, 'long', 'lines longer than 1 MB skipped', read.oversized);
+        if (read.restarted) restarted = true;
+      } catch (error) {
+        if (error instanceof FormatError && /ENOENT/.test(error.message)) {
+          // Deleted between listing and reading.
+          this.tails.delete(name);
+          continue;
+        }
+        throw error;
+      }
+    }
+    return restarted;
+  }
+
+  /** The params (and run name) when they changed since the last poll. */
+  private async readParams(out: UpdateBuilder): Promise<HyperParameters | undefined> {
+    const paramsDir = path.join(this.file, 'params');
+    const names = await listFiles(paramsDir, MAX_FILES);
+    const signatures: string[] = [];
+    const values: HyperParameters = {};
+    const files = names.map((name) => ({ name, file: path.join(paramsDir, ...name.split('/')) }));
+    files.push({ name: RUN_NAME_TAG, file: path.join(this.file, 'tags', RUN_NAME_TAG) });
+    for (const { name, file } of files) {
+      const read = await readSmallFile(file, undefined, 1024 * 1024);
+      if (read === undefined || read === 'unchanged') {
+        if (name !== RUN_NAME_TAG) out.warn(file, 'param', 'a parameter file that cannot be read left out');
+        continue;
+      }
+      signatures.push(`${name}=${read.signature}`);
+      values[name] = name === RUN_NAME_TAG ? read.text.replace(/\r?\n$/, '') : scalarFromText(read.text);
+    }
+    const signature = signatures.join('\n');
+    if (signature === this.paramsSignature) return undefined;
+    this.paramsSignature = signature;
+    if (this.hparams !== undefined && JSON.stringify(values) === JSON.stringify(this.hparams)) return undefined;
+    if (Object.keys(values).length === 0 && this.hparams === undefined) return undefined;
+    this.hparams = values;
+    return values;
+  }
+}
+
+/** A reader of one MLflow run folder of the local file store (`mlruns/<experiment>/<run>`). */
+export function createMlflowReader(runDir: string): LogReader {
+  return new MlflowReader(runDir);
+}
