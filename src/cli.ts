@@ -1,15 +1,17 @@
 /**
  * `dlkit`: the extension's engine from a terminal. Each subcommand is one
- * entry in COMMANDS; later features add theirs (scalars).
+ * entry in COMMANDS; later features add theirs.
  */
 import { infoCommand } from './cli/info';
 import { scaffoldCommand } from './cli/scaffold';
+import { scalarsCommand } from './cli/scalars';
 import { summaryCommand } from './cli/summary';
 import { UsageError, type CliCommand, type CliIO } from './cli/command';
 
 const COMMANDS: Record<string, CliCommand> = {
   info: infoCommand,
   scaffold: scaffoldCommand,
+  scalars: scalarsCommand,
   summary: summaryCommand,
 };
 
