@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import type * as H5Lib from 'h5wasm/node';
 import type { Metadata } from 'h5wasm/node';
 import { FormatError, errorText, formatBytes } from './errors';
+import { decodeBfloat16, decodeFloat16 } from './tensorData';
 import type { TensorValues } from './types';
 
 type H5Module = typeof H5Lib.Module;
@@ -162,33 +163,6 @@ function hdf5Reason(error: unknown): string {
 
 function product(shape: number[]): number {
   return shape.reduce((total, dim) => total * dim, 1);
-}
-
-function float16ToFloat32(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
-
-/** IEEE half floats (little-endian) to float32. */
-export function decodeFloat16(bytes: Uint8Array): Float32Array {
-  const count = Math.floor(bytes.byteLength / 2);
-  const out = new Float32Array(count);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < count; i++) out[i] = float16ToFloat32(view.getUint16(i * 2, true));
-  return out;
-}
-
-/** bfloat16 (the top half of a float32, little-endian) to float32. */
-export function decodeBfloat16(bytes: Uint8Array): Float32Array {
-  const count = Math.floor(bytes.byteLength / 2);
-  const words = new Uint32Array(count);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < count; i++) words[i] = view.getUint16(i * 2, true) << 16;
-  return new Float32Array(words.buffer);
 }
 
 function isH5pyBoolean(metadata: Metadata): boolean {

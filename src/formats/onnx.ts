@@ -27,7 +27,7 @@ import {
   type TypeMessage,
   type ValueInfoMessage,
 } from './onnxSchema';
-import { decodeLittleEndian } from './safetensors';
+import { decodeLittleEndian } from './tensorData';
 import type { ParsedModel, TensorValues } from './types';
 
 /** Protobuf messages cannot pass 2 GB; bigger models keep their weights as external data. */

@@ -7,6 +7,7 @@
 import { FormatError, formatBytes } from './errors';
 import { storageTypeOf } from './pickleGlobals';
 import { PyGlobal, PyTuple, TorchStorage, describeValue, type PickleValue, type TorchTensor } from './pickleValues';
+import { decodeLittleEndian } from './tensorData';
 import type { TensorValues } from './types';
 
 /** Where one storage's bytes are. */
@@ -136,47 +137,6 @@ function swapBytes(bytes: Uint8Array, item: number): Uint8Array {
   return out;
 }
 
-function half(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
-
-/** Little-endian element bytes as TensorValues: floats as Float32Array, bool/uint8 as Uint8Array, other integers as Int32Array. */
-export function decodeElements(bytes: Uint8Array, dtype: string): TensorValues {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const count = (size: number) => Math.floor(bytes.length / size);
-  const clamp = (value: number) => Math.max(-2147483648, Math.min(2147483647, value));
-  switch (dtype) {
-    case 'float32':
-      return Float32Array.from({ length: count(4) }, (_v, i) => view.getFloat32(i * 4, true));
-    case 'float64':
-      return Float32Array.from({ length: count(8) }, (_v, i) => view.getFloat64(i * 8, true));
-    case 'float16':
-      return Float32Array.from({ length: count(2) }, (_v, i) => half(view.getUint16(i * 2, true)));
-    case 'bfloat16': {
-      const words = Uint32Array.from({ length: count(2) }, (_v, i) => view.getUint16(i * 2, true) << 16);
-      return new Float32Array(words.buffer);
-    }
-    case 'int64':
-      return Int32Array.from({ length: count(8) }, (_v, i) => clamp(Number(view.getBigInt64(i * 8, true))));
-    case 'int32':
-      return Int32Array.from({ length: count(4) }, (_v, i) => view.getInt32(i * 4, true));
-    case 'int16':
-      return Int32Array.from({ length: count(2) }, (_v, i) => view.getInt16(i * 2, true));
-    case 'int8':
-      return Int32Array.from({ length: count(1) }, (_v, i) => view.getInt8(i));
-    case 'uint8':
-    case 'bool':
-      return Uint8Array.from(bytes);
-    default:
-      throw new Error(`${dtype} values cannot be read as numbers`);
-  }
-}
-
 /**
  * A tensor's elements, read from its storage's bytes. Refuses tensors with
  * more elements than the file has bytes (broadcast views could claim any).
@@ -197,9 +157,7 @@ export async function readTensorValues(
   const raw = await storage.read(start, length);
   let bytes = gather(raw, tensor);
   if (options.bigEndian && tensor.itemBytes > 1) bytes = swapBytes(bytes, tensor.itemBytes);
-  try {
-    return decodeElements(bytes, tensor.dtype);
-  } catch (error) {
-    throw new FormatError(file, `cannot read tensor ${path}: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  const values = decodeLittleEndian(tensor.dtype, bytes, Math.floor(bytes.length / tensor.itemBytes));
+  if (!values) throw new FormatError(file, `cannot read tensor ${path}: ${tensor.dtype} values cannot be read as numbers`);
+  return values;
 }

@@ -9,7 +9,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { GraphNode, Quantization, TensorSpec, WeightTensor } from '../protocol/model';
 import { FormatError, asFormatError, errorText, formatBytes } from './errors';
-import { decodeFloat16 } from './hdf5';
+import { decodeFloat16 } from './tensorData';
 import { LayerIndex, isTrainableWeight, normaliseKerasModel, parseJson, shortWeightName, type NormalisedKerasModel } from './kerasConfig';
 import type { ParsedModel, TensorValues, TfjsArtifacts } from './types';
 

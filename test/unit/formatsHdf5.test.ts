@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { FormatError } from '../../src/formats/errors';
-import { Hdf5File, decodeBfloat16, decodeFloat16, isHdf5File } from '../../src/formats/hdf5';
+import { Hdf5File, isHdf5File } from '../../src/formats/hdf5';
+import { decodeBfloat16, decodeFloat16 } from '../../src/formats/tensorData';
 import { realFixture } from './realFixtures';
 
 const FIXTURE = realFixture('keras_h5', 'k2_1_3_cnn_batchnorm.h5');

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FormatError } from '../../src/formats/errors';
-import { decodeLittleEndian, parseSafetensors } from '../../src/formats/safetensors';
+import { parseSafetensors } from '../../src/formats/safetensors';
+import { decodeLittleEndian } from '../../src/formats/tensorData';
 
 interface Entry {
   dtype: string;
