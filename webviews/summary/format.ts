@@ -330,6 +330,11 @@ function specLine(spec: TensorSpec): string {
   return `${spec.name} ${formatShape(spec.shape)} ${spec.dtype}`;
 }
 
+/** PyTorch and safetensors files: rows are modules told by tensor names, with no forward pass behind them. */
+export function isModuleTree(summary: { framework?: string }): boolean {
+  return summary.framework === 'pytorch' || summary.framework === 'safetensors';
+}
+
 /**
  * "Copy as text" for any summary: the Keras layout when the file holds an
  * architecture, otherwise a plain listing of what it does hold.
@@ -347,7 +352,7 @@ export function summaryText(summary: ModelSummary, options: TextSummaryOptions =
     );
   } else if (summary.format === 'hdf5-data') {
     lines.push('Not a Keras model. Contents:', '', ...alignColumns([['Path', 'Kind', 'Shape', 'Dtype'], ...(summary.contents ?? []).map((entry) => [entry.path, entry.kind, entry.shape ? formatShape(entry.shape) : '', entry.dtype ?? ''])]));
-  } else if (summary.layers.length > 0 && (summary.framework === 'pytorch' || summary.framework === 'safetensors')) {
+  } else if (summary.layers.length > 0 && isModuleTree(summary)) {
     lines.push(...moduleTreeText(summary, options.depth ?? Number.POSITIVE_INFINITY));
   } else {
     lines.push('Weights only: the architecture is not in this file.', '', ...weightRows(summary.weights));

@@ -3,7 +3,7 @@ import type { ModelSummary, RunResult, TensorSpec } from '../../src/protocol/mod
 import type { CopyFormat } from '../../src/protocol/summaryView';
 import { button, h, type Child } from '../shared/ui';
 import type { PageContext } from './context';
-import { formatBytes, formatInteger, formatMacs, formatShape, markdownSummary, summaryText } from './format';
+import { formatBytes, formatInteger, formatMacs, formatShape, isModuleTree, markdownSummary, summaryText } from './format';
 
 function card(label: string, value: Child, detail: Child, options: { testId?: string; title?: string; text?: boolean } = {}): HTMLElement {
   const valueAttributes: Record<string, string> = { class: options.text ? 'card-value text' : 'card-value' };
@@ -83,7 +83,7 @@ export function notices(summary: ModelSummary): HTMLElement[] {
       ),
     );
   }
-  if (summary.framework === 'pytorch' || summary.framework === 'safetensors') {
+  if (isModuleTree(summary)) {
     parts.push(
       h(
         'div',

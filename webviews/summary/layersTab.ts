@@ -3,7 +3,7 @@ import type { LayerSummary } from '../../src/protocol/model';
 import { h, setControlValue, textField, type Control } from '../shared/ui';
 import type { LayerListTab, PageContext } from './context';
 import { depthControl, depthValue } from './depthControl';
-import { formatInteger, formatOutputShapes, formatPercent, layerLabel } from './format';
+import { formatInteger, formatOutputShapes, formatPercent, isModuleTree, layerLabel } from './format';
 import { maxLayerDepth, nextSort, visibleLayers, type LayerColumn } from './layerRows';
 import { VirtualTable, type Column } from './virtualTable';
 
@@ -69,7 +69,7 @@ export class LayersTab implements LayerListTab {
   private columns(): Array<Column<LayerSummary>> {
     const columns = this.allColumns();
     // A PyTorch file has no forward pass: no shapes, MACs or connections, but what the tensors tell.
-    if (this.context.summary.framework !== 'pytorch' && this.context.summary.framework !== 'safetensors') return columns;
+    if (!isModuleTree(this.context.summary)) return columns;
     const moduleColumns = columns.filter((column) => !['shape', 'macs', 'connected'].includes(column.key));
     moduleColumns.splice(2, 0, {
       key: 'settings',

@@ -5,6 +5,7 @@
  * damaged one falls back to defaults instead of breaking the page.
  */
 import type { InputKind, RunOptions } from '../../src/protocol/model';
+import { isModuleTree } from './format';
 import { isLayerColumn, isWeightColumn, type LayerColumn, type SortState, type WeightColumn } from './layerRows';
 
 export const TABS = ['layers', 'weights', 'graph', 'run'] as const;
@@ -123,10 +124,10 @@ export function restoreViewState(saved: unknown): ViewState {
  * PyTorch, the weights alone for a weights-only file, none for an HDF5 data
  * file (the page lists its contents instead).
  */
-export function availableTabs(summary: { hasArchitecture: boolean; layers: unknown[]; graph?: unknown; format: string }): TabId[] {
+export function availableTabs(summary: { hasArchitecture: boolean; layers: unknown[]; graph?: unknown; format: string; framework?: string }): TabId[] {
   // TF.js runs Keras and TF.js models only; ONNX and PyTorch are read, not run.
   if (summary.format === 'onnx') return ['layers', 'weights', 'graph'];
-  if (summary.format === 'pytorch' || summary.format === 'torchscript' || summary.format === 'safetensors') return summary.layers.length > 0 ? ['layers', 'weights'] : ['weights'];
+  if (isModuleTree(summary)) return summary.layers.length > 0 ? ['layers', 'weights'] : ['weights'];
   if ((summary.hasArchitecture && summary.layers.length > 0) || summary.graph) return ['layers', 'weights', 'graph', 'run'];
   if (summary.format === 'hdf5-data') return [];
   return ['weights'];
