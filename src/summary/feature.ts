@@ -44,7 +44,12 @@ class SummaryEditorProvider implements vscode.CustomReadonlyEditorProvider<Model
 
   resolveCustomEditor(document: ModelDocument, panel: vscode.WebviewPanel): void {
     // The client is looked up per request: Restart Engine replaces it.
-    const engine: EngineRequests = { request: (method, params) => this.engine.client.request(method, params) };
+    const engine: EngineRequests = {
+      request: (method, params) => this.engine.client.request(method, params),
+      forget: (file) => {
+        if (this.engine.client.pid !== undefined) void this.engine.client.request('model/close', { file }).catch(() => undefined);
+      },
+    };
     new SummaryEditor(document.uri, panel, this.extensionUri, engine, this.log);
   }
 }

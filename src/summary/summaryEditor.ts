@@ -13,6 +13,8 @@ import { webviewHtml, webviewOptions } from '../host/webviewHtml';
 
 export interface EngineRequests {
   request<M extends EngineMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
+  /** Lets a running engine free the file; never starts one for that. */
+  forget(file: string): void;
 }
 
 const HEX_EDITOR = 'ms-vscode.hexeditor';
@@ -146,7 +148,7 @@ export class SummaryEditor implements vscode.Disposable {
   dispose(): void {
     clearTimeout(this.reloadTimer);
     this.generation++;
-    void this.engine.request('model/close', { file: this.file }).catch(() => undefined);
+    this.engine.forget(this.file);
     for (const disposable of this.disposables.splice(0)) disposable.dispose();
   }
 }
