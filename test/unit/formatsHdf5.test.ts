@@ -13,18 +13,9 @@ import { FormatError } from '../../src/formats/errors';
 import { Hdf5File, isHdf5File } from '../../src/formats/hdf5';
 import { decodeBfloat16, decodeFloat16 } from '../../src/formats/tensorData';
 import { realFixture } from './realFixtures';
+import { rejectsNaming } from './formatAssertions';
 
 const FIXTURE = realFixture('keras_h5', 'k2_1_3_cnn_batchnorm.h5');
-
-async function rejectsWithFormatError(promise: Promise<unknown>, file: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof FormatError, `expected a FormatError, got ${String(error)}`);
-    assert.equal(error.name, 'FormatError');
-    assert.ok(error.message.startsWith(`${path.basename(file)}: `), error.message);
-    assert.match(error.message, pattern);
-    return true;
-  });
-}
 
 describe('formats/hdf5', () => {
   let folder: string;
@@ -144,16 +135,16 @@ describe('formats/hdf5', () => {
     writeFileSync(file, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) % 256)));
     assert.equal(await isHdf5File(file), false);
     assert.equal(await isHdf5File(sample), true);
-    await rejectsWithFormatError(Hdf5File.open(file), file, /not an HDF5 file/);
+    await rejectsNaming(Hdf5File.open(file), file, /not an HDF5 file/);
   });
 
   it('reports a truncated file by comparing the superblock end address with the real size', async () => {
     const file = path.join(folder, 'cut.h5');
     copyFileSync(FIXTURE, file);
     truncateSync(file, 12_000);
-    await rejectsWithFormatError(Hdf5File.open(file), file, /truncated: the HDF5 superblock says the file is 22584 bytes .* but the file has 12000/);
+    await rejectsNaming(Hdf5File.open(file), file, /truncated: the HDF5 superblock says the file is 22584 bytes .* but the file has 12000/);
     truncateSync(file, 20);
-    await rejectsWithFormatError(Hdf5File.open(file), file, /truncated/);
+    await rejectsNaming(Hdf5File.open(file), file, /truncated/);
   });
 
   it('turns HDF5 library failures on a corrupt structure into FormatErrors', async () => {
@@ -162,7 +153,7 @@ describe('formats/hdf5', () => {
     // Keep the superblock, scramble everything after it.
     for (let i = 96; i < bytes.length; i++) bytes[i] = (bytes[i]! * 31 + i) & 0xff;
     writeFileSync(file, bytes);
-    await rejectsWithFormatError(Hdf5File.open(file), file, /cannot read the HDF5 structure/);
+    await rejectsNaming(Hdf5File.open(file), file, /cannot read the HDF5 structure/);
   });
 
   it('refuses to read a dataset whose declared size the file cannot hold, and reads nothing after close', async () => {

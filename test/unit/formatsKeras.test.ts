@@ -19,6 +19,7 @@ import type { ParsedModel } from '../../src/formats/types';
 import { ZipArchive } from '../../src/formats/zip';
 import type { IRLayer } from '../../src/protocol/model';
 import { realFixture } from './realFixtures';
+import { rejectsNaming } from './formatAssertions';
 
 const REAL = realFixture();
 const H5_FIXTURES = readdirSync(path.join(REAL, 'keras_h5')).map((name) => path.join(REAL, 'keras_h5', name));
@@ -64,15 +65,6 @@ function layer(model: ParsedModel, id: string): IRLayer {
 
 function edges(model: ParsedModel, id: string): string[][] {
   return layer(model, id).inboundNodes.map((node) => node.map((ref) => `${ref.layer}:${ref.node}:${ref.tensor}`));
-}
-
-async function rejectsNaming(promise: Promise<unknown>, file: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof FormatError, `expected a FormatError, got ${String(error)}`);
-    assert.ok(error.message.startsWith(`${path.basename(file)}: `), error.message);
-    assert.match(error.message, pattern);
-    return true;
-  });
 }
 
 /** A zip of stored members, as Keras writes .keras files. */

@@ -11,7 +11,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { FormatError } from '../../src/formats/errors';
 import { parseOnnx } from '../../src/formats/onnx';
 import type { ParsedModel } from '../../src/formats/types';
 import { realFixture } from './realFixtures';
@@ -147,6 +146,7 @@ def chain(depth):
 deep = model([helper.make_node('If', ['flag'], ['y'], then_branch=chain(60), else_branch=branch(0))], [], [x], [y])
 onnx.save(deep, os.path.join(out, 'deep.onnx'))
 `;
+import { rejectsNaming } from './formatAssertions';
 
 interface Reference {
   producer: string;
@@ -167,15 +167,6 @@ function opCounts(model: ParsedModel): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const node of model.graph?.nodes ?? []) counts[node.op] = (counts[node.op] ?? 0) + 1;
   return counts;
-}
-
-async function rejectsNaming(promise: Promise<unknown>, file: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof FormatError, `expected a FormatError, got ${String(error)}`);
-    assert.ok(error.message.startsWith(`${path.basename(file)}: `), error.message);
-    assert.match(error.message, pattern);
-    return true;
-  });
 }
 
 function assertClose(actual: number, expected: number, what: string): void {

@@ -7,21 +7,11 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { FormatError } from '../../src/formats/errors';
 import { openModel } from '../../src/formats/open';
 import { realFixture } from './realFixtures';
+import { rejectsNaming } from './formatAssertions';
 
 const REAL = realFixture();
-
-async function rejectsNaming(promise: Promise<unknown>, file: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof FormatError, `expected a FormatError, got ${String(error)}`);
-    assert.equal(error.name, 'FormatError');
-    assert.ok(error.message.startsWith(`${path.basename(file)}: `), error.message);
-    assert.match(error.message, pattern);
-    return true;
-  });
-}
 
 describe('formats/open', () => {
   let folder: string;

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { FormatError } from '../../src/formats/errors';
 import { parseSafetensors } from '../../src/formats/safetensors';
 import { decodeLittleEndian } from '../../src/formats/tensorData';
+import { rejectsNaming } from './formatAssertions';
 
 interface Entry {
   dtype: string;
@@ -44,15 +44,6 @@ function safetensors(entries: Record<string, Entry>, metadata?: Record<string, s
   }
   for (const [name, entry] of Object.entries(entries)) header[name] = { dtype: entry.dtype, shape: entry.shape, data_offsets: offsets.get(name) };
   return rawFile(JSON.stringify(header), Buffer.concat(order.map((name) => entries[name]?.data ?? Buffer.alloc(0))));
-}
-
-async function rejectsNaming(promise: Promise<unknown>, file: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof FormatError, `expected a FormatError, got ${String(error)}`);
-    assert.ok(error.message.startsWith(`${path.basename(file)}: `), error.message);
-    assert.match(error.message, pattern);
-    return true;
-  });
 }
 
 describe('formats/safetensors', () => {

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { FormatError } from '../../src/formats/errors';
 import { parseTfjs } from '../../src/formats/tfjs';
 import { realFixture } from './realFixtures';
+import { rejectsNaming } from './formatAssertions';
 
 const REAL = realFixture();
 const AUTOENCODER = path.join(REAL, 'tfjs_layers', 'keras3_autoencoder_nested', 'model.json');
@@ -44,15 +44,6 @@ function manifestFacts(file: string): { total: number; values: Map<string, numbe
     }
   }
   return { total, values };
-}
-
-async function rejectsNaming(promise: Promise<unknown>, file: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof FormatError, `expected a FormatError, got ${String(error)}`);
-    assert.ok(error.message.startsWith(`${path.basename(file)}: `), error.message);
-    assert.match(error.message, pattern);
-    return true;
-  });
 }
 
 describe('formats/tfjs', () => {

@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { FormatError } from '../../src/formats/errors';
 import { ZipArchive, looksLikeZip } from '../../src/formats/zip';
+import { rejectsNaming } from './formatAssertions';
 
 interface Member {
   name: string;
@@ -108,15 +108,6 @@ function buildZip(members: Member[], { zip64 = false } = {}): Buffer {
   }
   parts.push(end);
   return Buffer.concat(parts);
-}
-
-async function rejectsNaming(promise: Promise<unknown>, file: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof FormatError, `expected a FormatError, got ${String(error)}`);
-    assert.ok(error.message.startsWith(`${path.basename(file)}: `), error.message);
-    assert.match(error.message, pattern);
-    return true;
-  });
 }
 
 describe('formats/zip', () => {
