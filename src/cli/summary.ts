@@ -12,7 +12,7 @@ import { PREFERENCES, nativeSearchPaths } from './info';
 const INPUT_KINDS: readonly string[] = ['zeros', 'uniform', 'normal'];
 
 /** The stable JSON `dlkit summary --json` prints; scripts depend on these names. */
-export function summaryJson(summary: ModelSummary): Record<string, unknown> {
+function summaryJson(summary: ModelSummary): Record<string, unknown> {
   return {
     file: summary.file,
     format: summary.format,

@@ -51,7 +51,7 @@ const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
  * replace them at once and random initialisation of a large model costs seconds.
  * Returns the class names nothing can run.
  */
-export function adaptTopology(topology: KerasSerialized, kerasVersion: string | undefined): string[] {
+function adaptTopology(topology: KerasSerialized, kerasVersion: string | undefined): string[] {
   const unsupported = new Set<string>();
   const visit = (layer: KerasSerialized): void => {
     const config = (layer.config ?? {}) as Record<string, unknown>;
