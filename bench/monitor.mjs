@@ -100,7 +100,7 @@ async function ingest(create, file) {
     const started = performance.now();
     const update = await reader.poll();
     const ms = performance.now() - started;
-    const points = update.scalars.reduce((sum, series) => sum + series.points.length, 0);
+    const points = update.scalars.reduce((sum, series) => sum + series.steps.length, 0);
     if (!best || ms < best.ms) best = { ms, points };
   }
   return best;

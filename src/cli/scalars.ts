@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { findRuns, readersFor, type RunSource } from '../formats/runDiscovery';
-import type { ScalarPoint, ScalarSeries } from '../protocol/monitor';
 import { UsageError, type CliCommand } from './command';
 
 /** A value as JSON can carry it: non-finite numbers as the run log writes them. */
@@ -28,35 +27,52 @@ interface RunReport {
   warnings: string[];
 }
 
-const point = (p: ScalarPoint) => ({ step: p.step, value: jsonValue(p.value) });
+/** One series of a run, gathered from every file and poll: its count and its ends. */
+interface Gathered {
+  tag: string;
+  metric: string;
+  split?: string;
+  points: number;
+  first?: { step: number; value: number };
+  last?: { step: number; value: number };
+}
+
+const point = (p: { step: number; value: number }) => ({ step: p.step, value: jsonValue(p.value) });
 
 /** Reads every file of a run once, to its end, and summarises each series. */
 async function readRun(run: RunSource): Promise<RunReport> {
-  const series = new Map<string, ScalarSeries>();
+  const series = new Map<string, Gathered>();
   let skipped = 0;
   const warnings: string[] = [];
+  // A first poll's rewinds concern only points earlier polls gave: none here.
   for (const reader of readersFor(run)) {
     const update = await reader.poll();
     skipped += update.skipped;
     warnings.push(...update.warnings);
     for (const found of update.scalars) {
+      const count = found.steps.length;
+      if (count === 0) continue;
       // Several files of one run (TensorBoard) may write the same tag: one series per tag and split.
       const key = `${found.tag}\u0000${found.split ?? ''}`;
-      const existing = series.get(key);
-      if (existing) existing.points.push(...found.points);
-      else series.set(key, { ...found, points: [...found.points] });
+      let entry = series.get(key);
+      if (entry === undefined) {
+        entry = { tag: found.tag, metric: found.metric, points: 0 };
+        if (found.split !== undefined) entry.split = found.split;
+        series.set(key, entry);
+      }
+      entry.first ??= { step: found.steps[0]!, value: found.values[0]! };
+      entry.last = { step: found.steps[count - 1]!, value: found.values[count - 1]! };
+      entry.points += count;
     }
   }
-  const reports = [...series.values()]
-    .filter((entry) => entry.points.length > 0)
-    .map((entry): SeriesReport => ({
-      tag: entry.tag,
-      metric: entry.metric,
-      ...(entry.split !== undefined ? { split: entry.split } : {}),
-      points: entry.points.length,
-      first: point(entry.points[0]!),
-      last: point(entry.points[entry.points.length - 1]!),
-    }));
+  const reports = [...series.values()].map((entry): SeriesReport => ({
+    tag: entry.tag,
+    metric: entry.metric,
+    ...(entry.split !== undefined ? { split: entry.split } : {}),
+    points: entry.points,
+    first: point(entry.first!),
+    last: point(entry.last!),
+  }));
   return { name: run.name, path: run.path, format: run.format, series: reports, skipped, warnings };
 }
 

@@ -32,7 +32,10 @@ function buildTables(): Uint32Array {
  */
 export function crc32c(data: Uint8Array | string, start = 0, end?: number, crc = 0): number {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const stop = end ?? bytes.length;
+  return update(crc, bytes, start, end ?? bytes.length);
+}
+
+function update(crc: number, bytes: Uint8Array, start: number, stop: number): number {
   const t = TABLES;
   let c = ~crc;
   let i = start;
@@ -55,7 +58,7 @@ export function crc32c(data: Uint8Array | string, start = 0, end?: number, crc =
 }
 
 /** TFRecord's masked CRC-32C: rotated right by 15 bits plus 0xa282ead8. */
-export function maskedCrc32c(data: Uint8Array, start = 0, end?: number): number {
-  const c = crc32c(data, start, end);
+export function maskedCrc32c(data: Uint8Array, start = 0, end = data.length): number {
+  const c = update(0, data, start, end);
   return (((c >>> 15) | (c << 17)) + 0xa282ead8) >>> 0;
 }

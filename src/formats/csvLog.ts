@@ -10,14 +10,17 @@
  * - Lightning `CSVLogger` (`lightning_logs/version_N/metrics.csv`): the header
  *   is the sorted union of keys, rows are sparse, `step` and `epoch` are
  *   columns; `<m>_step` / `<m>_epoch` are metric `m` (the tag keeps the
- *   suffix) and `train_`/`val_`/`test_` prefixes give the split. A new key
+ *   suffix) and the split a name states (`train_`/`val_`/`test_`, `train/`,
+ *   `/val`: src/formats/splitNames.ts) gives the split. A new key
  *   makes Lightning rewrite the whole file under a new header: the reader
  *   starts over. `hparams.yaml` beside it gives the hyper-parameters.
  */
 import * as path from 'node:path';
 import type { HyperParameters, LogUpdate } from '../protocol/monitor';
 import type { LogReader } from './logReader';
-import { TextTail, UpdateBuilder, WarningLog, parseNumber, readSmallFile, scalarFromText, splitFromPrefix } from './textTail';
+import { parseSimpleYaml } from './simpleYaml';
+import { splitFromName } from './splitNames';
+import { TextTail, UpdateBuilder, WarningLog, parseNumber, readSmallFile } from './textTail';
 
 const SEPARATORS = [',', ';', '\t'] as const;
 
@@ -195,7 +198,7 @@ class KerasCsvReader extends CsvReaderBase {
       if (!column) return;
       const value = this.cellValue(cell, out);
       if (value === undefined) return;
-      out.add(column.tag, column.metric, column.split, { step: epoch, value, epoch });
+      out.add(column.tag, column.metric, column.split, epoch, value, NaN, epoch);
     });
   }
 
@@ -220,7 +223,7 @@ class LightningCsvReader extends CsvReaderBase {
     let base = name;
     if (base.endsWith('_step') && base.length > 5) base = base.slice(0, -5);
     else if (base.endsWith('_epoch') && base.length > 6) base = base.slice(0, -6);
-    const { metric, split } = splitFromPrefix(base);
+    const { metric, split } = splitFromName(base);
     return { tag: name, metric, split };
   }
 
@@ -238,7 +241,7 @@ class LightningCsvReader extends CsvReaderBase {
       }
       step = value;
     }
-    let epoch: number | undefined;
+    let epoch = NaN;
     if (this.epochColumn >= 0) {
       const value = parseNumber(cells[this.epochColumn] ?? '');
       if (value !== undefined && Number.isFinite(value)) epoch = value;
@@ -248,7 +251,7 @@ class LightningCsvReader extends CsvReaderBase {
       if (!column) return;
       const value = this.cellValue(cell, out);
       if (value === undefined) return;
-      out.add(column.tag, column.metric, column.split, epoch === undefined ? { step, value } : { step, value, epoch });
+      out.add(column.tag, column.metric, column.split, step, value, NaN, epoch);
     });
   }
 
@@ -267,36 +270,6 @@ class LightningCsvReader extends CsvReaderBase {
     this.hparams = parseSimpleYaml(read.text);
     out.hparams = this.hparams;
   }
-}
-
-/**
- * A minimal YAML subset: `key: value` scalars, nested mappings by indentation
- * (flattened to `outer.inner`), comments; lists and tagged objects are left out.
- */
-export function parseSimpleYaml(text: string): HyperParameters {
-  const result: HyperParameters = {};
-  const stack: { indent: number; prefix: string }[] = [];
-  for (const raw of text.split(/\r?\n/)) {
-    if (raw.trim() === '' || raw.trimStart().startsWith('#') || raw.startsWith('---') || raw.startsWith('...')) continue;
-    const indent = raw.length - raw.trimStart().length;
-    const line = raw.trim();
-    while (stack.length > 0 && stack[stack.length - 1]!.indent >= indent) stack.pop();
-    if (line.startsWith('- ') || line === '-') continue;
-    const match = /^("[^"]*"|'[^']*'|[^:#]+?)\s*:(?:\s+(.*))?$/.exec(line);
-    if (!match) continue;
-    let key = match[1]!;
-    if (key.startsWith('"') || key.startsWith("'")) key = key.slice(1, -1);
-    const prefix = stack.length > 0 ? `${stack[stack.length - 1]!.prefix}.` : '';
-    let value = (match[2] ?? '').trim();
-    if (value === '') {
-      stack.push({ indent, prefix: prefix + key });
-      continue;
-    }
-    if (value.startsWith('!!') || value.startsWith('&') || value.startsWith('*') || value === '|' || value === '>') continue;
-    if (!value.startsWith('"') && !value.startsWith("'")) value = value.replace(/\s+#.*$/, '');
-    result[prefix + key] = scalarFromText(value);
-  }
-  return result;
 }
 
 /** A reader of a Keras `CSVLogger` file. */

@@ -4,19 +4,22 @@
  * - our run log (docs/run-log-format.md): `metrics.jsonl` rows with `step`,
  *   `epoch`, `split`, `time` and metrics, non-finite values as the strings
  *   `"NaN"`/`"Infinity"`/`"-Infinity"` or as Python's bare tokens; `run.json`
- *   beside it gives the hyper-parameters (its `config`, flattened) and says
- *   whether the run has ended (then a last line without `\n` is taken if it is
- *   a whole object).
- * - any JSONL of numbers: each object's numeric fields are metrics; x is
- *   `step`, `global_step` or `iteration`, else the line's index.
+ *   beside it gives the hyper-parameters (its `config`, flattened), the run's
+ *   facts (name, status, times, plan, pid) and whether it has ended (then a
+ *   last line without `\n` is taken if it is a whole object). A step lower
+ *   than its split's last one is a resumed run: `rewinds`.
+ * - any JSONL of numbers: each object's numeric fields are metrics (`val_loss`,
+ *   `train/loss`: src/formats/splitNames.ts); x is `step`, `global_step` or
+ *   `iteration`, else the line's index.
  *
  * The first object decides: one with a string `split` makes the file a run
  * log, whose later rows must have an integral `step` and a `split`.
  */
 import * as path from 'node:path';
-import type { HyperParameters, LogUpdate, ScalarPoint } from '../protocol/monitor';
+import type { HyperParameters, LogUpdate, RunInfo } from '../protocol/monitor';
 import type { LogReader } from './logReader';
-import { TextTail, UpdateBuilder, WarningLog, readSmallFile, splitFromPrefix } from './textTail';
+import { splitFromName } from './splitNames';
+import { TextTail, UpdateBuilder, WarningLog, readSmallFile } from './textTail';
 
 const RUN_KEYS = new Set(['step', 'epoch', 'split', 'time']);
 const STEP_KEYS = ['step', 'global_step', 'iteration'] as const;
@@ -68,8 +71,10 @@ export function parseJsonObject(line: string): Record<string, unknown> | undefin
   try {
     value = JSON.parse(line);
   } catch {
+    const quoted = quoteNonFiniteTokens(line);
+    if (quoted === line) return undefined;
     try {
-      value = JSON.parse(quoteNonFiniteTokens(line));
+      value = JSON.parse(quoted);
     } catch {
       return undefined;
     }
@@ -102,6 +107,30 @@ export function flattenConfig(value: unknown, prefix = '', into: HyperParameters
   return into;
 }
 
+/** What run.json says about the run itself (docs/run-log-format.md); fields of the wrong type are left out. */
+export function runInfoOf(run: Record<string, unknown>): RunInfo {
+  const info: RunInfo = {};
+  const name = run['name'];
+  if (typeof name === 'string' && name !== '') info.name = name;
+  const status = run['status'];
+  if (status === 'running' || status === 'finished' || status === 'failed') info.status = status;
+  const seconds = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+  const count = (value: unknown): number | undefined => (typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined);
+  const started = seconds(run['started']);
+  if (started !== undefined) info.started = started;
+  const ended = seconds(run['ended']);
+  if (ended !== undefined) info.ended = ended;
+  const plannedEpochs = count(run['planned_epochs']);
+  if (plannedEpochs !== undefined) info.plannedEpochs = plannedEpochs;
+  const plannedSteps = count(run['planned_steps']);
+  if (plannedSteps !== undefined) info.plannedSteps = plannedSteps;
+  const pid = count(run['pid']);
+  if (pid !== undefined && pid > 0) info.pid = pid;
+  const format = run['format'];
+  if (typeof format === 'number' && format > KNOWN_RUN_FORMAT) info.newerFormat = true;
+  return info;
+}
+
 class JsonlReader implements LogReader {
   readonly format = 'jsonl' as const;
   readonly file: string;
@@ -111,7 +140,12 @@ class JsonlReader implements LogReader {
   private lineIndex = 0;
   private runSignature: string | undefined;
   private hparams: HyperParameters | undefined;
+  private run: RunInfo | undefined;
+  private runText: string | undefined;
   private ended = false;
+  /** Run log: the last step of each split, and the metrics each split has had (rule 4, resumed runs). */
+  private readonly lastSteps = new Map<string, number>();
+  private readonly splitTags = new Map<string, Set<string>>();
 
   constructor(file: string) {
     this.file = file;
@@ -120,11 +154,13 @@ class JsonlReader implements LogReader {
 
   async poll(): Promise<LogUpdate> {
     const out = new UpdateBuilder(this.warnings);
-    const hparamsChanged = await this.readRunJson(out);
+    const changed = await this.readRunJson(out);
     const read = await this.tail.read((line) => this.line(line, out), {
       onRestart: () => {
         this.mode = undefined;
         this.lineIndex = 0;
+        this.lastSteps.clear();
+        this.splitTags.clear();
       },
       takeUnterminated: (line) => {
         if (!this.ended) return false;
@@ -135,38 +171,46 @@ class JsonlReader implements LogReader {
     });
     if (read.restarted) out.restarted = true;
     out.skip(this.file, 'long', 'lines longer than 1 MB skipped', read.oversized);
-    if (this.hparams && (hparamsChanged || read.restarted)) out.hparams = this.hparams;
+    // Both again after a restart: the consumer starts the run over.
+    if (this.hparams && (changed.hparams || read.restarted)) out.hparams = this.hparams;
+    if (this.run && (changed.run || read.restarted)) out.run = this.run;
     return out.build();
   }
 
-  /** Re-reads run.json when it changed; true when the hyper-parameters are new. */
-  private async readRunJson(out: UpdateBuilder): Promise<boolean> {
+  /** Re-reads run.json when it changed; says whether the hyper-parameters and the run facts are new. */
+  private async readRunJson(out: UpdateBuilder): Promise<{ hparams: boolean; run: boolean }> {
+    const unchanged = { hparams: false, run: false };
     const file = path.join(path.dirname(this.file), 'run.json');
     const read = await readSmallFile(file, this.runSignature);
-    if (read === undefined || read === 'unchanged') return false;
+    if (read === undefined || read === 'unchanged') return unchanged;
     let run: unknown;
     try {
       run = JSON.parse(read.text);
     } catch {
       // Caught halfway through a rewrite: keep what was read before, try again next poll.
-      return false;
+      return unchanged;
     }
-    if (typeof run !== 'object' || run === null || Array.isArray(run)) return false;
+    if (typeof run !== 'object' || run === null || Array.isArray(run)) return unchanged;
     this.runSignature = read.signature;
-    const info = run as Record<string, unknown>;
-    this.ended = info['status'] === 'finished' || info['status'] === 'failed';
-    const format = info['format'];
+    const fields = run as Record<string, unknown>;
+    this.ended = fields['status'] === 'finished' || fields['status'] === 'failed';
+    const format = fields['format'];
     if (typeof format === 'number' && format > KNOWN_RUN_FORMAT) {
       out.warn(file, 'format', `written in run-log format ${format}, newer than this reader knows (${KNOWN_RUN_FORMAT}); showing what it can`);
     }
-    const hparams = flattenConfig(info['config']);
-    if (this.hparams !== undefined && JSON.stringify(hparams) === JSON.stringify(this.hparams)) return false;
-    this.hparams = hparams;
-    return true;
+    const info = runInfoOf(fields);
+    const infoText = JSON.stringify(info);
+    const runChanged = infoText !== this.runText;
+    this.run = info;
+    this.runText = infoText;
+    const hparams = flattenConfig(fields['config']);
+    const hparamsChanged = this.hparams === undefined || JSON.stringify(hparams) !== JSON.stringify(this.hparams);
+    if (hparamsChanged) this.hparams = hparams;
+    return { hparams: hparamsChanged, run: runChanged };
   }
 
   private line(line: string, out: UpdateBuilder): void {
-    if (line.trim() === '') return;
+    if (line.charCodeAt(0) !== 0x7b && line.trim() === '') return;
     const index = this.lineIndex++;
     const row = parseJsonObject(line);
     if (row === undefined) {
@@ -185,16 +229,29 @@ class JsonlReader implements LogReader {
       out.skip(this.file, 'row', 'rows without an integer step and a split skipped');
       return;
     }
-    const point: Omit<ScalarPoint, 'value'> = { step };
-    const epoch = integral(row['epoch']);
-    if (epoch !== undefined) point.epoch = epoch;
-    const time = row['time'];
-    if (typeof time === 'number') point.wallTime = time;
-    for (const [key, raw] of Object.entries(row)) {
-      if (RUN_KEYS.has(key)) continue;
-      const value = metricValue(raw);
-      if (value !== undefined) out.add(key, key, split, { ...point, value });
+    const last = this.lastSteps.get(split);
+    if (last !== undefined && step < last) this.resumed(split, step, out);
+    this.lastSteps.set(split, step);
+    let tags = this.splitTags.get(split);
+    if (tags === undefined) {
+      tags = new Set();
+      this.splitTags.set(split, tags);
     }
+    const epoch = integral(row['epoch']) ?? NaN;
+    const time = row['time'];
+    const wallTime = typeof time === 'number' ? time : NaN;
+    for (const key in row) {
+      if (RUN_KEYS.has(key)) continue;
+      const value = metricValue(row[key]);
+      if (value === undefined) continue;
+      tags.add(key);
+      out.add(key, key, split, step, value, wallTime, epoch);
+    }
+  }
+
+  /** Rule 4: the run was resumed from an earlier checkpoint; every metric of `split` goes back to `fromStep`. */
+  private resumed(split: string, fromStep: number, out: UpdateBuilder): void {
+    for (const tag of this.splitTags.get(split) ?? []) out.rewind(tag, split, fromStep);
   }
 
   private genericRow(row: Record<string, unknown>, index: number, out: UpdateBuilder): void {
@@ -208,26 +265,23 @@ class JsonlReader implements LogReader {
         break;
       }
     }
-    const point: Omit<ScalarPoint, 'value'> = { step };
-    const epoch = integral(row['epoch']);
-    if (epoch !== undefined) {
-      point.epoch = epoch;
-      used.add('epoch');
-    }
+    const epoch = integral(row['epoch']) ?? NaN;
+    if (!Number.isNaN(epoch)) used.add('epoch');
+    let wallTime = NaN;
     for (const key of TIME_KEYS) {
       const value = row[key];
       if (typeof value === 'number') {
-        point.wallTime = value;
+        wallTime = value;
         used.add(key);
         break;
       }
     }
-    for (const [key, raw] of Object.entries(row)) {
+    for (const key in row) {
       if (used.has(key)) continue;
-      const value = metricValue(raw);
+      const value = metricValue(row[key]);
       if (value === undefined) continue;
-      const { metric, split } = splitFromPrefix(key);
-      out.add(key, metric, split, { ...point, value });
+      const { metric, split } = splitFromName(key);
+      out.add(key, metric, split, step, value, wallTime, epoch);
     }
   }
 }

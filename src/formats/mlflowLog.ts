@@ -5,18 +5,56 @@
  * `<timestamp ms> <value> <step>` (old stores leave out the step: 0); the
  * files under `params/` are the hyper-parameters; of the tags only
  * `mlflow.runName` is kept (as the hyper-parameter `mlflow.runName`).
+ * `meta.yaml` gives the run's facts: `run_name`, `status` (stored as the
+ * RunStatus number: 1 RUNNING, 2 SCHEDULED, 3 FINISHED, 4 FAILED, 5 KILLED;
+ * the name is accepted too), `start_time` and `end_time` (milliseconds).
  */
 import type { Dirent } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { HyperParameters, LogUpdate } from '../protocol/monitor';
+import type { HyperParameters, LogUpdate, RunInfo } from '../protocol/monitor';
 import { FormatError, asFormatError } from './errors';
 import type { LogReader } from './logReader';
-import { TextTail, UpdateBuilder, WarningLog, parseNumber, readSmallFile, scalarFromText, splitFromPrefix } from './textTail';
+import { parseSimpleYaml } from './simpleYaml';
+import { splitFromName } from './splitNames';
+import { TextTail, UpdateBuilder, WarningLog, parseNumber, readSmallFile, scalarFromText } from './textTail';
 
 /** Files per run this reader follows at most (metrics, and params). */
 const MAX_FILES = 10_000;
 const RUN_NAME_TAG = 'mlflow.runName';
+
+/** MLflow's RunStatus, by number (as meta.yaml stores it) and by name. */
+const RUN_STATUS: Record<string, RunInfo['status']> = {
+  1: 'running',
+  2: 'running',
+  3: 'finished',
+  4: 'failed',
+  5: 'failed',
+  RUNNING: 'running',
+  SCHEDULED: 'running',
+  FINISHED: 'finished',
+  FAILED: 'failed',
+  KILLED: 'failed',
+};
+
+/** The run's facts from its meta.yaml; `fallbackName` (the mlflow.runName tag) when it names none. */
+export function mlflowRunInfo(meta: HyperParameters, fallbackName?: string): RunInfo {
+  const info: RunInfo = {};
+  const name = meta['run_name'];
+  if ((typeof name === 'string' && name !== '') || typeof name === 'number') info.name = String(name);
+  else if (fallbackName !== undefined && fallbackName !== '') info.name = fallbackName;
+  const status = meta['status'];
+  if (typeof status === 'number' || typeof status === 'string') {
+    const known = RUN_STATUS[String(status)];
+    if (known !== undefined) info.status = known;
+  }
+  const seconds = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value / 1000 : undefined);
+  const started = seconds(meta['start_time']);
+  if (started !== undefined) info.started = started;
+  const ended = seconds(meta['end_time']);
+  if (ended !== undefined) info.ended = ended;
+  return info;
+}
 
 /** The files under `dir`, as `/`-joined paths relative to it; empty when the folder is missing. */
 async function listFiles(dir: string, limit: number): Promise<string[]> {
@@ -60,6 +98,9 @@ class MlflowReader implements LogReader {
   private readonly tails = new Map<string, TextTail>();
   private paramsSignature: string | undefined;
   private hparams: HyperParameters | undefined;
+  private metaSignature: string | undefined;
+  private run: RunInfo | undefined;
+  private runText: string | undefined;
 
   constructor(runDir: string) {
     this.file = runDir;
@@ -74,19 +115,35 @@ class MlflowReader implements LogReader {
     }
     if (!stat.isDirectory()) throw new FormatError(this.file, 'not a folder (an MLflow run is a folder with metrics/, params/, tags/)');
 
-    let out = new UpdateBuilder(this.warnings);
+    const out = new UpdateBuilder(this.warnings);
     const restarted = await this.readMetrics(out);
     if (restarted) {
       // One metrics file was rewritten: what the others gave before is void too, read everything again.
       for (const tail of this.tails.values()) tail.reset();
-      out = new UpdateBuilder(this.warnings);
+      out.clearPoints();
       await this.readMetrics(out);
       out.restarted = true;
     }
     const hparams = await this.readParams(out);
     if (hparams !== undefined) out.hparams = hparams;
     else if (restarted && this.hparams !== undefined) out.hparams = this.hparams;
+    // The facts when they changed, and again after a restart (the consumer starts the run over).
+    if ((await this.readMeta()) || (restarted && this.run !== undefined)) out.run = this.run;
     return out.build();
+  }
+
+  /** Re-reads meta.yaml when it changed; true when it says something new about the run. */
+  private async readMeta(): Promise<boolean> {
+    const read = await readSmallFile(path.join(this.file, 'meta.yaml'), this.metaSignature, 1024 * 1024);
+    if (read === undefined || read === 'unchanged') return false;
+    this.metaSignature = read.signature;
+    const tagName = this.hparams?.[RUN_NAME_TAG];
+    const info = mlflowRunInfo(parseSimpleYaml(read.text), typeof tagName === 'string' ? tagName : undefined);
+    const text = JSON.stringify(info);
+    if (text === this.runText) return false;
+    this.run = info;
+    this.runText = text;
+    return true;
   }
 
   /** Reads what every metrics file gained; true when one of them was rewritten. */
@@ -109,7 +166,7 @@ class MlflowReader implements LogReader {
         tail = new TextTail(file);
         this.tails.set(name, tail);
       }
-      const { metric, split } = splitFromPrefix(name);
+      const { metric, split } = splitFromName(name);
       try {
         const read = await tail.read((line) => {
           if (line.trim() === '') return;
@@ -118,7 +175,7 @@ class MlflowReader implements LogReader {
             out.skip(file, 'line', 'lines that are not "timestamp value step" skipped');
             return;
           }
-          out.add(name, metric, split, { step: parsed.step, value: parsed.value, wallTime: parsed.timestamp / 1000 });
+          out.add(name, metric, split, parsed.step, parsed.value, parsed.timestamp / 1000, NaN);
         });
         out.skip(file, 'long', 'lines longer than 1 MB skipped', read.oversized);
         if (read.restarted) restarted = true;

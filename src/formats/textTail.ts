@@ -1,19 +1,22 @@
 /**
  * Incremental reading of text logs that grow by appended lines, and the small
- * pieces the text-log readers share (number cells, split prefixes, building a
- * LogUpdate with once-per-kind warnings).
+ * pieces the text-log readers share (number cells, building a LogUpdate with
+ * once-per-kind warnings).
  *
  * TextTail keeps the byte offset after the last complete line. Each read
  * takes the appended bytes in bounded chunks and hands over complete lines
  * only: a last line without `\n` is left for the next read. A file that is
  * now shorter than the offset, is another file (inode), or whose first line
  * changed is read again from byte 0 (`restarted`). Lines longer than the cap
- * are dropped without being held in memory, and counted.
+ * are dropped without being held in memory, and counted. The whole lines of a
+ * chunk are decoded as one string and split there: one decode per chunk, not
+ * per line.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { HyperParameters, LogUpdate, ScalarPoint, ScalarSeries } from '../protocol/monitor';
+import type { HyperParameters, LogUpdate, RunInfo } from '../protocol/monitor';
 import { FormatError, asFormatError } from './errors';
+import { SeriesCollector } from './scalarColumns';
 
 /** Lines longer than this (bytes, without the `\n`) are skipped and counted. */
 export const MAX_LINE_BYTES = 1024 * 1024;
@@ -108,6 +111,7 @@ export class TextTail {
 
     const end = stat.size;
     let readPos = this.pos;
+    /** A line begun in an earlier chunk: copies, since the chunk buffer is reused. */
     let pending: Buffer[] = [];
     let pendingLength = 0;
     let lines = 0;
@@ -121,15 +125,38 @@ export class TextTail {
       lines++;
       onLine(text);
     };
+    /** Whole lines of one chunk, none of them the file's first, decoded at once and split as text. */
+    const emitBlock = (data: Buffer, from: number, last: number): void => {
+      const text = data.toString('utf8', from, last);
+      let start = 0;
+      for (;;) {
+        const nl = text.indexOf('\n', start);
+        let line = nl === -1 ? text.slice(start) : text.slice(start, nl);
+        if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+        lines++;
+        onLine(line);
+        if (nl === -1) return;
+        start = nl + 1;
+      }
+    };
 
+    const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(this.chunk, end - readPos)));
     while (readPos < end) {
-      const size = Math.min(this.chunk, end - readPos);
-      const buffer = Buffer.allocUnsafe(size);
-      const { bytesRead } = await handle.read(buffer, 0, size, readPos);
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end - readPos), readPos);
       if (bytesRead === 0) break;
       const data = buffer.subarray(0, bytesRead);
+      const last = data.lastIndexOf(10);
       let from = 0;
-      for (let nl = data.indexOf(10, from); nl !== -1; nl = data.indexOf(10, from)) {
+      while (from <= last) {
+        const lineStart = readPos + from - pendingLength;
+        // The fast path needs no cap check: the block, hence each of its lines, is within the cap.
+        if (pendingLength === 0 && !this.discarding && lineStart !== 0 && last - from <= this.maxLine) {
+          emitBlock(data, from, last);
+          from = last + 1;
+          this.pos = readPos + from;
+          break;
+        }
+        const nl = data.indexOf(10, from);
         const piece = data.subarray(from, nl);
         if (this.discarding) {
           this.discarding = false;
@@ -137,7 +164,6 @@ export class TextTail {
           oversized++;
         } else {
           pending.push(piece);
-          const lineStart = readPos + from - pendingLength;
           if (lineStart === 0 && this.head === undefined) {
             // Remember the whole first line with its `\n`, so a longer rewritten header differs.
             const first = Buffer.concat([...pending, Buffer.from('\n')]);
@@ -154,7 +180,7 @@ export class TextTail {
       if (this.discarding) {
         this.pos = readPos + bytesRead;
       } else if (rest.length > 0) {
-        pending.push(rest);
+        pending.push(Buffer.from(rest));
         pendingLength += rest.length;
         if (pendingLength > this.maxLine) {
           oversized++;
@@ -212,26 +238,6 @@ export function parseNumber(text: string): number | undefined {
   return Number(t);
 }
 
-const SPLIT_PREFIXES: readonly (readonly [string, string])[] = [
-  ['validation', 'val'],
-  ['valid', 'val'],
-  ['val', 'val'],
-  ['training', 'train'],
-  ['train', 'train'],
-  ['test', 'test'],
-];
-
-/** `val_loss`, `train/loss`, `test_acc` -> metric and split; other names stay whole without a split. */
-export function splitFromPrefix(name: string): { metric: string; split?: string } {
-  for (const [prefix, split] of SPLIT_PREFIXES) {
-    if (name.length > prefix.length + 1 && name.startsWith(prefix)) {
-      const sep = name[prefix.length];
-      if (sep === '_' || sep === '/') return { metric: name.slice(prefix.length + 1), split };
-    }
-  }
-  return { metric: name };
-}
-
 /** Warnings a reader has already given, by kind, so each is given once per file. */
 export class WarningLog {
   private readonly given = new Set<string>();
@@ -247,22 +253,33 @@ export class WarningLog {
 
 /** Collects one poll's findings into a LogUpdate. */
 export class UpdateBuilder {
-  private readonly series = new Map<string, ScalarSeries>();
+  private readonly series = new SeriesCollector();
   private readonly warningLines: string[] = [];
+  /** The rewinds of this poll by tag and split, the lowest step of each. */
+  private readonly rewinds = new Map<string, { tag: string; split?: string; fromStep: number }>();
   skipped = 0;
   restarted = false;
   hparams: HyperParameters | undefined;
+  run: RunInfo | undefined;
 
   constructor(private readonly warnings: WarningLog) {}
 
-  add(tag: string, metric: string, split: string | undefined, point: ScalarPoint): void {
+  /** One point; `wallTime` and `epoch` NaN where the log does not state them. */
+  add(tag: string, metric: string, split: string | undefined, step: number, value: number, wallTime: number, epoch: number): void {
+    this.series.columns(tag, metric, split).push(step, value, wallTime, epoch);
+  }
+
+  /**
+   * A resumed run went back to `fromStep`: the points of the series gathered
+   * so far from there on are dropped, and the update tells the consumer to
+   * drop its own.
+   */
+  rewind(tag: string, split: string | undefined, fromStep: number): void {
+    this.series.dropFrom(tag, split, fromStep);
     const key = `${tag}\u0000${split ?? ''}`;
-    let series = this.series.get(key);
-    if (!series) {
-      series = split === undefined ? { tag, metric, points: [] } : { tag, metric, split, points: [] };
-      this.series.set(key, series);
-    }
-    series.points.push(point);
+    const earlier = this.rewinds.get(key);
+    if (earlier === undefined) this.rewinds.set(key, split === undefined ? { tag, fromStep } : { tag, split, fromStep });
+    else earlier.fromStep = Math.min(earlier.fromStep, fromStep);
   }
 
   /** Counts `count` skipped items and warns once per file and kind. */
@@ -280,12 +297,15 @@ export class UpdateBuilder {
   /** Forget the points gathered so far (the source is read again from the start). */
   clearPoints(): void {
     this.series.clear();
+    this.rewinds.clear();
     this.skipped = 0;
   }
 
   build(): LogUpdate {
-    const update: LogUpdate = { scalars: [...this.series.values()], images: [], texts: [], skipped: this.skipped, warnings: this.warningLines };
+    const update: LogUpdate = { scalars: this.series.build(), images: [], texts: [], skipped: this.skipped, warnings: this.warningLines };
     if (this.hparams !== undefined) update.hparams = this.hparams;
+    if (this.run !== undefined) update.run = this.run;
+    if (this.rewinds.size > 0) update.rewinds = [...this.rewinds.values()];
     if (this.restarted) update.restarted = true;
     return update;
   }

@@ -3,11 +3,14 @@
  * TFRecord framing (u64 LE length, masked CRC-32C of the length, data,
  * masked CRC-32C of the data), each record an Event protobuf.
  *
- * The protobuf is decoded by hand rather than with protobufjs: only a dozen
- * fields of Event, Summary.Value, TensorProto, Summary.Image and the hparams
- * plugin data matter, and scalars are the hot path (ingest at disk speed),
- * so the decoder walks the record in place and builds no object per message
- * or per field; everything else is skipped by wire type.
+ * Scalars are the hot path (ingest at disk speed), so the common record, an
+ * Event {wall_time, step, summary {value {tag, simple_value}}}, is decoded
+ * by hand in place: single-byte keys compared directly, floats read through
+ * a DataView, no object per message, field or point. A tag's bytes are
+ * hashed and looked up in a table of tags seen before, so a repeated tag is
+ * compared, not decoded, and leads straight to its series' columns. Anything
+ * else in a Summary.Value (tensors, images, text, plugin metadata) takes the
+ * general path (src/formats/tfeventsSummary.ts).
  *
  * Poll by poll the reader keeps a byte offset and reads only what was
  * appended, in chunks of CHUNK bytes (a larger record grows the buffer to
@@ -17,10 +20,14 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { HyperParameters, ImageRecord, LogUpdate, ScalarPoint, ScalarSeries } from '../protocol/monitor';
+import type { HyperParameters, LogUpdate, ScalarSeries } from '../protocol/monitor';
 import { maskedCrc32c } from './crc32c';
 import { errorText } from './errors';
 import type { LogReader } from './logReader';
+import { ProtoError, Wire } from './protoWire';
+import { ScalarColumns } from './scalarColumns';
+import { splitFromName, splitOfFolder } from './splitNames';
+import { DT_STRING, decodeHparams, decodeImage, decodeTensor, tensorImages, tensorText } from './tfeventsSummary';
 
 /** Bytes read per call while catching up. */
 const CHUNK = 1 << 20;
@@ -29,24 +36,19 @@ export const MAX_RECORD = 64 * 1024 * 1024;
 const HEADER = 12;
 const FOOTER = 4;
 
-// TensorProto dtypes.
-const DT_FLOAT = 1;
-const DT_DOUBLE = 2;
-const DT_INT32 = 3;
-const DT_STRING = 7;
-const DT_INT64 = 9;
-const DT_BFLOAT16 = 14;
-const DT_HALF = 19;
+/** Tags looked up by their bytes at most; more distinct tags than this are looked up by their text. */
+const MAX_HASHED_TAGS = 4096;
+const TAG_BUCKETS = 1024;
+const RECENT_SLOTS = 256;
+const NO_BYTES = Buffer.alloc(0);
 
-/** Run folders the Keras TensorBoard callback (and others) name after the split. */
-const FOLDER_SPLITS: Record<string, string> = { train: 'train', validation: 'val', val: 'val', test: 'test' };
-/** Tag prefixes naming the split (Lightning: `train_loss`, `val_loss`). */
-const PREFIX_SPLITS: [string, string][] = [
-  ['train_', 'train'],
-  ['validation_', 'val'],
-  ['val_', 'val'],
-  ['test_', 'test'],
-];
+// Single-byte protobuf keys of the hot path: (field << 3) | wire type.
+const EVENT_WALL_TIME = 0x09; // 1, fixed64 (double)
+const EVENT_STEP = 0x10; // 2, varint
+const EVENT_SUMMARY = 0x2a; // 5, length-delimited
+const SUMMARY_VALUE = 0x0a; // Summary.value: 1, length-delimited
+const VALUE_TAG = 0x0a; // Summary.Value.tag: 1, length-delimited
+const VALUE_SIMPLE = 0x15; // Summary.Value.simple_value: 2, fixed32 (float)
 
 /** The metric and split a tag maps to, given the split its run folder names (if any). */
 export function tagSeries(tag: string, folderSplit: string | undefined): { metric: string; split?: string } {
@@ -54,294 +56,39 @@ export function tagSeries(tag: string, folderSplit: string | undefined): { metri
     const metric = tag.startsWith('epoch_') && tag.length > 6 ? tag.slice(6) : tag;
     return { metric, split: folderSplit };
   }
-  for (const [prefix, split] of PREFIX_SPLITS) {
-    if (tag.startsWith(prefix) && tag.length > prefix.length) return { metric: tag.slice(prefix.length), split };
-  }
+  const named = splitFromName(tag);
+  if (named.split !== undefined) return named;
   if (tag.startsWith('epoch_') && tag.length > 6) return { metric: tag.slice(6) };
   return { metric: tag };
 }
 
-/** The split a run folder's name states (`<logdir>/validation/events…` -> `val`). */
+/** The split an event file's folder states (`<logdir>/validation/events…` -> `val`). */
 export function folderSplit(file: string): string | undefined {
-  return FOLDER_SPLITS[path.basename(path.dirname(file))];
+  return splitOfFolder(path.basename(path.dirname(file)));
 }
 
-/** image/png, image/jpeg, image/gif, image/webp, image/bmp by magic bytes; undefined when none matches. */
-export function sniffImageMime(buf: Uint8Array, start = 0, end = buf.length): string | undefined {
-  const n = end - start;
-  const b = (i: number): number => buf[start + i]!;
-  if (n >= 8 && b(0) === 0x89 && b(1) === 0x50 && b(2) === 0x4e && b(3) === 0x47) return 'image/png';
-  if (n >= 3 && b(0) === 0xff && b(1) === 0xd8 && b(2) === 0xff) return 'image/jpeg';
-  if (n >= 6 && b(0) === 0x47 && b(1) === 0x49 && b(2) === 0x46 && b(3) === 0x38) return 'image/gif';
-  if (n >= 12 && b(0) === 0x52 && b(1) === 0x49 && b(2) === 0x46 && b(3) === 0x46 && b(8) === 0x57 && b(9) === 0x45 && b(10) === 0x42 && b(11) === 0x50) {
-    return 'image/webp';
-  }
-  if (n >= 2 && b(0) === 0x42 && b(1) === 0x4d) return 'image/bmp';
-  return undefined;
+/** What the reader knows about one tag, kept across polls. */
+interface TagInfo {
+  text: string;
+  metric: string;
+  split: string | undefined;
+  /** The plugin its metadata named: TF2 writes the metadata with a tag's first value only. */
+  plugin: string;
+  /** This poll's points, from the tag's first point of the poll. */
+  columns: ScalarColumns | undefined;
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-function bfloat16(bits: number): number {
-  u32[0] = (bits & 0xffff) << 16;
-  return f32[0]!;
+function sameBytes(bytes: Uint8Array, buf: Buffer, start: number, length: number): boolean {
+  if (bytes.length !== length) return false;
+  for (let i = 0; i < length; i++) if (bytes[i] !== buf[start + i]) return false;
+  return true;
 }
 
-function half(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >>> 10) & 0x1f;
-  const frac = bits & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-class ProtoError extends Error {}
-
-/** A cursor over one protobuf message, `buf[pos, end)`. */
-class Wire {
-  constructor(
-    readonly buf: Buffer,
-    public pos: number,
-    public end: number,
-  ) {}
-
-  more(): boolean {
-    return this.pos < this.end;
-  }
-
-  private byte(): number {
-    if (this.pos >= this.end) throw new ProtoError('truncated varint');
-    return this.buf[this.pos++]!;
-  }
-
-  /** A varint as a signed int64, exact up to 2^53. */
-  varint(): number {
-    let b = this.byte();
-    if (b < 0x80) return b;
-    let lo = b & 0x7f;
-    for (let shift = 7; shift < 28; shift += 7) {
-      b = this.byte();
-      lo |= (b & 0x7f) << shift;
-      if (b < 0x80) return lo;
-    }
-    b = this.byte();
-    lo = (lo | ((b & 0x7f) << 28)) >>> 0;
-    let hi = (b & 0x7f) >>> 4;
-    if (b < 0x80) return hi * 4294967296 + lo;
-    for (let shift = 3; shift < 32; shift += 7) {
-      b = this.byte();
-      hi |= (b & 0x7f) << shift;
-      if (b < 0x80) return (hi | 0) * 4294967296 + lo;
-    }
-    throw new ProtoError('varint longer than 10 bytes');
-  }
-
-  /** Moves past a length prefix; returns the end of the field (the caller sets pos there when done). */
-  lengthDelimited(): number {
-    const len = this.varint();
-    const end = this.pos + len;
-    if (len < 0 || end > this.end) throw new ProtoError('field runs past its message');
-    return end;
-  }
-
-  double(): number {
-    if (this.pos + 8 > this.end) throw new ProtoError('truncated double');
-    const v = this.buf.readDoubleLE(this.pos);
-    this.pos += 8;
-    return v;
-  }
-
-  float(): number {
-    if (this.pos + 4 > this.end) throw new ProtoError('truncated float');
-    const v = this.buf.readFloatLE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-
-  string(): string {
-    const end = this.lengthDelimited();
-    const s = this.buf.toString('utf8', this.pos, end);
-    this.pos = end;
-    return s;
-  }
-
-  skip(wireType: number): void {
-    switch (wireType) {
-      case 0:
-        this.varint();
-        return;
-      case 1:
-        this.pos += 8;
-        break;
-      case 2:
-        this.pos = this.lengthDelimited();
-        return;
-      case 5:
-        this.pos += 4;
-        break;
-      default:
-        throw new ProtoError(`unsupported wire type ${wireType}`);
-    }
-    if (this.pos > this.end) throw new ProtoError('field runs past its message');
-  }
-}
-
-/** What a TensorProto holds, as far as scalars, images and text need. */
-interface Tensor {
-  dtype: number;
-  /** Elements by the shape (1 for an empty shape). */
-  elements: number;
-  /** The first numeric value, from tensor_content or the typed fields. */
-  value?: number;
-  /** string_val entries as [start, end) pairs into the record. */
-  strings: number[];
-}
-
-function readNumeric(w: Wire, wireType: number, field: number): number {
-  // field 5 float_val, 6 double_val, 7 int_val, 10 int64_val, 13 half_val
-  if (field === 5) return wireType === 5 ? w.float() : NaN;
-  if (field === 6) return wireType === 1 ? w.double() : NaN;
-  return wireType === 0 ? w.varint() : NaN;
-}
-
-function decodeTensor(buf: Buffer, start: number, end: number): Tensor {
-  const w = new Wire(buf, start, end);
-  const t: Tensor = { dtype: 0, elements: 1, strings: [] };
-  let contentStart = -1;
-  let contentEnd = -1;
-  let typed: number | undefined;
-  let typedField = 0;
-  while (w.more()) {
-    const key = w.varint();
-    const field = key >>> 3;
-    const wt = key & 7;
-    if (field === 1 && wt === 0) t.dtype = w.varint();
-    else if (field === 2 && wt === 2) {
-      const shapeEnd = w.lengthDelimited();
-      let elements = 1;
-      while (w.pos < shapeEnd) {
-        const k = w.varint();
-        if (k >>> 3 === 2 && (k & 7) === 2) {
-          const dimEnd = w.lengthDelimited();
-          let size = 0;
-          while (w.pos < dimEnd) {
-            const dk = w.varint();
-            if (dk >>> 3 === 1 && (dk & 7) === 0) size = w.varint();
-            else w.skip(dk & 7);
-          }
-          elements *= size;
-        } else w.skip(k & 7);
-      }
-      w.pos = shapeEnd;
-      t.elements = elements;
-    } else if (field === 4 && wt === 2) {
-      contentEnd = w.lengthDelimited();
-      contentStart = w.pos;
-      w.pos = contentEnd;
-    } else if (field === 8 && wt === 2) {
-      const e = w.lengthDelimited();
-      t.strings.push(w.pos, e);
-      w.pos = e;
-    } else if (field === 5 || field === 6 || field === 7 || field === 10 || field === 13) {
-      if (wt === 2) {
-        // packed
-        const e = w.lengthDelimited();
-        if (typed === undefined && w.pos < e) {
-          const inner = new Wire(buf, w.pos, e);
-          typed = readNumeric(inner, field === 5 ? 5 : field === 6 ? 1 : 0, field);
-          typedField = field;
-        }
-        w.pos = e;
-      } else {
-        const v = readNumeric(w, wt, field);
-        if (typed === undefined) {
-          typed = v;
-          typedField = field;
-        }
-      }
-    } else w.skip(wt);
-  }
-  if (contentStart >= 0) t.value = contentValue(buf, t.dtype, contentStart, contentEnd);
-  else if (typed !== undefined) {
-    if (typedField === 13) t.value = t.dtype === DT_BFLOAT16 ? bfloat16(typed) : half(typed);
-    else t.value = typed;
-  }
-  return t;
-}
-
-function contentValue(buf: Buffer, dtype: number, start: number, end: number): number | undefined {
-  const n = end - start;
-  switch (dtype) {
-    case DT_FLOAT:
-      return n >= 4 ? buf.readFloatLE(start) : undefined;
-    case DT_DOUBLE:
-      return n >= 8 ? buf.readDoubleLE(start) : undefined;
-    case DT_INT32:
-      return n >= 4 ? buf.readInt32LE(start) : undefined;
-    case DT_INT64:
-      return n >= 8 ? buf.readInt32LE(start + 4) * 4294967296 + buf.readUInt32LE(start) : undefined;
-    case DT_HALF:
-      return n >= 2 ? half(buf.readUInt16LE(start)) : undefined;
-    case DT_BFLOAT16:
-      return n >= 2 ? bfloat16(buf.readUInt16LE(start)) : undefined;
-    default:
-      return undefined;
-  }
-}
-
-/** google.protobuf.Value: null_value=1, number_value=2, string_value=3, bool_value=4 (struct and list as JSON text is not attempted). */
-function decodeValue(buf: Buffer, start: number, end: number): string | number | boolean | null {
-  const w = new Wire(buf, start, end);
-  let value: string | number | boolean | null = null;
-  while (w.more()) {
-    const key = w.varint();
-    const field = key >>> 3;
-    const wt = key & 7;
-    if (field === 1 && wt === 0) {
-      w.varint();
-      value = null;
-    } else if (field === 2 && wt === 1) value = w.double();
-    else if (field === 3 && wt === 2) value = w.string();
-    else if (field === 4 && wt === 0) value = w.varint() !== 0;
-    else w.skip(wt);
-  }
-  return value;
-}
-
-/** HParamsPluginData.session_start_info(3).hparams(1): map<string, Value>; undefined for the other kinds (experiment, session end). */
-function decodeHparams(buf: Buffer, start: number, end: number): HyperParameters | undefined {
-  const w = new Wire(buf, start, end);
-  let out: HyperParameters | undefined;
-  while (w.more()) {
-    const key = w.varint();
-    if (key >>> 3 === 3 && (key & 7) === 2) {
-      const infoEnd = w.lengthDelimited();
-      out ??= Object.create(null) as HyperParameters;
-      while (w.pos < infoEnd) {
-        const k = w.varint();
-        if (k >>> 3 === 1 && (k & 7) === 2) {
-          const entryEnd = w.lengthDelimited();
-          let name = '';
-          let value: string | number | boolean | null = null;
-          while (w.pos < entryEnd) {
-            const ek = w.varint();
-            if (ek >>> 3 === 1 && (ek & 7) === 2) name = w.string();
-            else if (ek >>> 3 === 2 && (ek & 7) === 2) {
-              const ve = w.lengthDelimited();
-              value = decodeValue(buf, w.pos, ve);
-              w.pos = ve;
-            } else w.skip(ek & 7);
-          }
-          w.pos = entryEnd;
-          out[name] = value;
-        } else w.skip(k & 7);
-      }
-      w.pos = infoEnd;
-    } else w.skip(key & 7);
-  }
-  return out;
+interface HashedTag {
+  bytes: Uint8Array;
+  hash: number;
+  info: TagInfo;
+  next: HashedTag | undefined;
 }
 
 class TfeventsReader implements LogReader {
@@ -359,10 +106,16 @@ class TfeventsReader implements LogReader {
   /** Scanning for the next valid header after a damaged one. */
   private resyncing = false;
   private readonly warned = new Set<string>();
-  /** Plugin of each tag: TF2 writes the metadata with a tag's first value only. */
-  private readonly plugins = new Map<string, string>();
-  private readonly recentTags: { bytes: Buffer; text: string }[] = [];
-  private readonly names = new Map<string, { metric: string; split?: string }>();
+  /** Tags by the FNV-1a hash of their bytes (chained), and all tags by text. */
+  private buckets: (HashedTag | undefined)[] = new Array<HashedTag | undefined>(TAG_BUCKETS).fill(undefined);
+  private hashedTags = 0;
+  /** The tag last found per slot (length and two bytes): most lookups end here, unhashed. */
+  private recent: (HashedTag | undefined)[] = new Array<HashedTag | undefined>(RECENT_SLOTS).fill(undefined);
+  private readonly tags = new Map<string, TagInfo>();
+  /** The tags with points in the poll under way, in the order their first point came. */
+  private polled: TagInfo[] = [];
+  private readonly eventWire = new Wire(NO_BYTES, 0, 0);
+  private readonly valueWire = new Wire(NO_BYTES, 0, 0);
 
   constructor(readonly file: string) {
     this.base = path.basename(file);
@@ -378,7 +131,7 @@ class TfeventsReader implements LogReader {
       this.warn(update, 'open', `cannot be read: ${errorText(error)}`);
       return update;
     }
-    const series = new Map<string, ScalarSeries>();
+    this.polled = [];
     try {
       const stat = await handle.stat();
       if (await this.replaced(handle, stat.size, stat.ino)) {
@@ -387,12 +140,26 @@ class TfeventsReader implements LogReader {
         if (hadData) update.restarted = true;
       }
       this.ino = stat.ino;
-      if (this.stoppedAt === undefined) await this.read(handle, stat.size, update, series);
+      if (this.stoppedAt === undefined) await this.read(handle, stat.size, update);
     } finally {
       await handle.close();
+      update.scalars = this.takeSeries();
+      // Let go of the read buffer between polls.
+      this.eventWire.at(NO_BYTES, 0, 0);
+      this.valueWire.at(NO_BYTES, 0, 0);
     }
-    update.scalars = [...series.values()];
     return update;
+  }
+
+  /** This poll's series; the tags' columns are let go. */
+  private takeSeries(): ScalarSeries[] {
+    const series: ScalarSeries[] = [];
+    for (const info of this.polled) {
+      series.push(info.columns!.toSeries(info.text, info.metric, info.split));
+      info.columns = undefined;
+    }
+    this.polled = [];
+    return series;
   }
 
   private reset(): void {
@@ -402,7 +169,10 @@ class TfeventsReader implements LogReader {
     this.stoppedAt = undefined;
     this.resyncing = false;
     this.warned.clear();
-    this.plugins.clear();
+    this.buckets = new Array<HashedTag | undefined>(TAG_BUCKETS).fill(undefined);
+    this.recent = new Array<HashedTag | undefined>(RECENT_SLOTS).fill(undefined);
+    this.hashedTags = 0;
+    this.tags.clear();
   }
 
   private async replaced(handle: FileHandle, size: number, ino: number): Promise<boolean> {
@@ -421,9 +191,10 @@ class TfeventsReader implements LogReader {
     update.warnings.push(`${this.base}: ${problem}`);
   }
 
-  private async read(handle: FileHandle, size: number, update: LogUpdate, series: Map<string, ScalarSeries>): Promise<void> {
+  private async read(handle: FileHandle, size: number, update: LogUpdate): Promise<void> {
     if (size - this.offset < HEADER) return;
     let buf = Buffer.allocUnsafe(Math.min(CHUNK, size - this.offset));
+    let view = new DataView(buf.buffer, buf.byteOffset, buf.length);
     /** File position of buf[0]; buf holds [bufStart, bufStart + len). */
     let bufStart = this.offset;
     let len = 0;
@@ -442,6 +213,7 @@ class TfeventsReader implements LogReader {
         const grown = Buffer.allocUnsafe(n);
         buf.copy(grown, 0, 0, len);
         buf = grown;
+        view = new DataView(buf.buffer, buf.byteOffset, buf.length);
       }
       while (len < n) {
         const want = Math.min(buf.length - len, size - (bufStart + len));
@@ -455,9 +227,9 @@ class TfeventsReader implements LogReader {
     for (;;) {
       if (len - p < HEADER && !(await fill(HEADER))) break;
       const at = bufStart + p;
-      const lo = buf.readUInt32LE(p);
-      const hi = buf.readUInt32LE(p + 4);
-      if (maskedCrc32c(buf, p, p + 8) !== buf.readUInt32LE(p + 8)) {
+      const lo = view.getUint32(p, true);
+      const hi = view.getUint32(p + 4, true);
+      if (maskedCrc32c(buf, p, p + 8) !== view.getUint32(p + 8, true)) {
         if (at === 0) {
           this.warn(update, 'format', 'not a TFRecord file (the first record header does not check out); not read');
           this.stoppedAt = size;
@@ -482,7 +254,7 @@ class TfeventsReader implements LogReader {
       if (len - p < total && !(await fill(total))) break;
       const dataStart = p + HEADER;
       const dataEnd = dataStart + lo;
-      if (maskedCrc32c(buf, dataStart, dataEnd) !== buf.readUInt32LE(dataEnd)) {
+      if (maskedCrc32c(buf, dataStart, dataEnd) !== view.getUint32(dataEnd, true)) {
         update.skipped++;
         this.warn(update, 'crc', `damaged record at byte ${at} (bad length or data checksum), skipped`);
       } else {
@@ -491,7 +263,7 @@ class TfeventsReader implements LogReader {
           this.firstLength = lo;
         }
         try {
-          this.decodeEvent(buf, dataStart, dataEnd, update, series);
+          this.decodeEvent(buf, view, dataStart, dataEnd, update);
         } catch (error) {
           if (!(error instanceof ProtoError)) throw error;
           update.skipped++;
@@ -503,47 +275,78 @@ class TfeventsReader implements LogReader {
     }
   }
 
-  private decodeEvent(buf: Buffer, start: number, end: number, update: LogUpdate, series: Map<string, ScalarSeries>): void {
-    const w = new Wire(buf, start, end);
-    let wallTime: number | undefined;
+  /** Event: wall_time=1 (double), step=2 (int64), summary=5 {value=1 repeated}; other fields skipped. */
+  private decodeEvent(buf: Buffer, view: DataView, start: number, end: number, update: LogUpdate): void {
+    const w = this.eventWire.at(buf, start, end);
+    let wallTime = NaN;
     let step = 0;
     let summaryStart = -1;
     let summaryEnd = -1;
-    while (w.more()) {
-      const key = w.varint();
-      const field = key >>> 3;
-      const wt = key & 7;
-      if (field === 1 && wt === 1) wallTime = w.double();
-      else if (field === 2 && wt === 0) step = w.varint();
-      else if (field === 5 && wt === 2) {
+    while (w.pos < end) {
+      const key = buf[w.pos]!;
+      if (key === EVENT_WALL_TIME) {
+        if (w.pos + 9 > end) throw new ProtoError('truncated double');
+        wallTime = view.getFloat64(w.pos + 1, true);
+        w.pos += 9;
+      } else if (key === EVENT_STEP) {
+        w.pos++;
+        step = w.varint();
+      } else if (key === EVENT_SUMMARY) {
+        w.pos++;
         summaryEnd = w.lengthDelimited();
         summaryStart = w.pos;
         w.pos = summaryEnd;
-      } else w.skip(wt);
+      } else {
+        const k = w.varint();
+        w.skip(k & 7);
+      }
     }
     if (summaryStart < 0) return;
-    const s = new Wire(buf, summaryStart, summaryEnd);
-    while (s.more()) {
-      const key = s.varint();
-      if (key >>> 3 === 1 && (key & 7) === 2) {
-        const valueEnd = s.lengthDelimited();
-        this.decodeSummaryValue(buf, s.pos, valueEnd, step, wallTime, update, series);
-        s.pos = valueEnd;
-      } else s.skip(key & 7);
+    w.pos = summaryStart;
+    while (w.pos < summaryEnd) {
+      if (buf[w.pos] === SUMMARY_VALUE) {
+        w.pos++;
+        const valueEnd = w.lengthDelimited();
+        this.decodeValue(buf, view, w.pos, valueEnd, step, wallTime, update);
+        w.pos = valueEnd;
+      } else {
+        const k = w.varint();
+        w.skip(k & 7);
+      }
     }
   }
 
-  private decodeSummaryValue(
-    buf: Buffer,
-    start: number,
-    end: number,
-    step: number,
-    wallTime: number | undefined,
-    update: LogUpdate,
-    series: Map<string, ScalarSeries>,
-  ): void {
-    const w = new Wire(buf, start, end);
-    let tag = '';
+  /** Summary.Value: the common {tag, simple_value} here; anything more goes the general way. */
+  private decodeValue(buf: Buffer, view: DataView, start: number, end: number, step: number, wallTime: number, update: LogUpdate): void {
+    let p = start;
+    let tagStart = start;
+    let tagEnd = start;
+    let simple = NaN;
+    let hasSimple = false;
+    while (p < end) {
+      const key = buf[p]!;
+      if (key === VALUE_TAG && p + 1 < end && buf[p + 1]! < 0x80) {
+        tagStart = p + 2;
+        tagEnd = tagStart + buf[p + 1]!;
+        if (tagEnd > end) throw new ProtoError('field runs past its message');
+        p = tagEnd;
+      } else if (key === VALUE_SIMPLE) {
+        if (p + 5 > end) throw new ProtoError('truncated float');
+        simple = view.getFloat32(p + 1, true);
+        hasSimple = true;
+        p += 5;
+      } else {
+        this.decodeValueFully(buf, start, end, step, wallTime, update);
+        return;
+      }
+    }
+    const info = this.tagInfo(buf, tagStart, tagEnd);
+    if (hasSimple && info.plugin !== 'hparams') this.addPoint(info, step, simple, wallTime);
+  }
+
+  private decodeValueFully(buf: Buffer, start: number, end: number, step: number, wallTime: number, update: LogUpdate): void {
+    const w = this.valueWire.at(buf, start, end);
+    let info: TagInfo | undefined;
     let plugin: string | undefined;
     let contentStart = -1;
     let contentEnd = -1;
@@ -558,7 +361,7 @@ class TfeventsReader implements LogReader {
       const wt = key & 7;
       if (field === 1 && wt === 2) {
         const tagEnd = w.lengthDelimited();
-        tag = this.tagText(buf, w.pos, tagEnd);
+        info = this.tagInfo(buf, w.pos, tagEnd);
         w.pos = tagEnd;
       } else if (field === 2 && wt === 5) simple = w.float();
       else if (field === 4 && wt === 2) {
@@ -591,8 +394,10 @@ class TfeventsReader implements LogReader {
         w.pos = metaEnd;
       } else w.skip(wt);
     }
-    if (plugin !== undefined) this.plugins.set(tag, plugin);
-    else plugin = this.plugins.get(tag) ?? '';
+    info ??= this.tagInfo(buf, start, start);
+    const tag = info.text;
+    if (plugin !== undefined) info.plugin = plugin;
+    else plugin = info.plugin;
 
     if (plugin === 'hparams') {
       if (contentStart >= 0) {
@@ -602,102 +407,70 @@ class TfeventsReader implements LogReader {
       return;
     }
     if (simple !== undefined) {
-      this.addPoint(series, tag, step, simple, wallTime);
+      this.addPoint(info, step, simple, wallTime);
       return;
     }
     if (imageStart >= 0) {
-      this.addImage(update, buf, imageStart, imageEnd, tag, step, wallTime);
+      const image = decodeImage(buf, imageStart, imageEnd, tag, step, wallTime);
+      if (image === 'unrecognised') this.warn(update, 'image', `image "${tag}" is in an unrecognised encoding, not shown`);
+      else if (image !== undefined) update.images.push(image);
       return;
     }
     if (tensorStart < 0) return;
     const t = decodeTensor(buf, tensorStart, tensorEnd);
     if (t.dtype === DT_STRING) {
-      const strs = t.strings;
-      if (plugin === 'images' && strs.length >= 6) {
-        const width = Number(buf.toString('latin1', strs[0], strs[1]));
-        const height = Number(buf.toString('latin1', strs[2], strs[3]));
-        for (let i = 4; i + 1 < strs.length; i += 2) {
-          const s = strs[i]!;
-          const e = strs[i + 1]!;
-          const mime = sniffImageMime(buf, s, e);
-          if (mime === undefined) continue;
-          const image: ImageRecord = { tag, step, mime, base64: buf.toString('base64', s, e) };
-          if (wallTime !== undefined) image.wallTime = wallTime;
-          if (Number.isFinite(width) && width > 0) image.width = width;
-          if (Number.isFinite(height) && height > 0) image.height = height;
-          update.images.push(image);
-        }
-      } else if (plugin === 'text') {
-        const parts: string[] = [];
-        for (let i = 0; i + 1 < strs.length; i += 2) parts.push(buf.toString('utf8', strs[i], strs[i + 1]));
-        update.texts.push({ tag, step, text: parts.join('\n') });
-      }
+      if (plugin === 'images') update.images.push(...tensorImages(buf, t.strings, tag, step, wallTime));
+      else if (plugin === 'text') update.texts.push({ tag, step, text: tensorText(buf, t.strings) });
       return;
     }
     if ((plugin === '' || plugin === 'scalars') && t.elements === 1 && t.value !== undefined) {
-      this.addPoint(series, tag, step, t.value, wallTime);
+      this.addPoint(info, step, t.value, wallTime);
     }
   }
 
-  /** A tag's text; the last few tags are kept as bytes so a repeated tag is compared, not decoded. */
-  private tagText(buf: Buffer, start: number, end: number): string {
-    const tags = this.recentTags;
-    for (let i = 0; i < tags.length; i++) {
-      const t = tags[i]!;
-      if (t.bytes.length === end - start && t.bytes.compare(buf, start, end) === 0) return t.text;
+  /**
+   * The tag whose UTF-8 is `buf[start, end)`. Tags repeat record after record:
+   * first a slot picked by the length and the last bytes, then the tags of
+   * the bytes' hash, are compared with them; only a new tag is decoded.
+   */
+  private tagInfo(buf: Buffer, start: number, end: number): TagInfo {
+    const length = end - start;
+    const slot = length === 0 ? 0 : (length * 31 + buf[end - 1]! * 7 + buf[start + (length >> 1)]!) & (RECENT_SLOTS - 1);
+    const recent = this.recent[slot];
+    if (recent !== undefined && sameBytes(recent.bytes, buf, start, length)) return recent.info;
+    let hash = 0x811c9dc5;
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
+    const bucket = hash & (TAG_BUCKETS - 1);
+    for (let entry = this.buckets[bucket]; entry !== undefined; entry = entry.next) {
+      if (entry.hash === hash && sameBytes(entry.bytes, buf, start, length)) {
+        this.recent[slot] = entry;
+        return entry.info;
+      }
     }
     const text = buf.toString('utf8', start, end);
-    if (tags.length >= 16) tags.pop();
-    tags.unshift({ bytes: Buffer.from(buf.subarray(start, end)), text });
-    return text;
+    let info = this.tags.get(text);
+    if (info === undefined) {
+      const name = tagSeries(text, this.split);
+      info = { text, metric: name.metric, split: name.split, plugin: '', columns: undefined };
+      this.tags.set(text, info);
+    }
+    if (this.hashedTags < MAX_HASHED_TAGS) {
+      const entry: HashedTag = { bytes: Buffer.from(buf.subarray(start, end)), hash, info, next: this.buckets[bucket] };
+      this.buckets[bucket] = entry;
+      this.recent[slot] = entry;
+      this.hashedTags++;
+    }
+    return info;
   }
 
-  private addPoint(series: Map<string, ScalarSeries>, tag: string, step: number, value: number, wallTime: number | undefined): void {
-    let s = series.get(tag);
-    if (s === undefined) {
-      let name = this.names.get(tag);
-      if (name === undefined) {
-        name = tagSeries(tag, this.split);
-        this.names.set(tag, name);
-      }
-      s = { tag, metric: name.metric, points: [] };
-      if (name.split !== undefined) s.split = name.split;
-      series.set(tag, s);
+  private addPoint(info: TagInfo, step: number, value: number, wallTime: number): void {
+    let columns = info.columns;
+    if (columns === undefined) {
+      columns = new ScalarColumns();
+      info.columns = columns;
+      this.polled.push(info);
     }
-    const point: ScalarPoint = wallTime === undefined ? { step, value } : { step, value, wallTime };
-    s.points.push(point);
-  }
-
-  private addImage(update: LogUpdate, buf: Buffer, start: number, end: number, tag: string, step: number, wallTime: number | undefined): void {
-    // Summary.Image: height=1, width=2, colorspace=3, encoded_image_string=4
-    const w = new Wire(buf, start, end);
-    let height = 0;
-    let width = 0;
-    let dataStart = -1;
-    let dataEnd = -1;
-    while (w.more()) {
-      const key = w.varint();
-      const field = key >>> 3;
-      const wt = key & 7;
-      if (field === 1 && wt === 0) height = w.varint();
-      else if (field === 2 && wt === 0) width = w.varint();
-      else if (field === 4 && wt === 2) {
-        dataEnd = w.lengthDelimited();
-        dataStart = w.pos;
-        w.pos = dataEnd;
-      } else w.skip(wt);
-    }
-    if (dataStart < 0) return;
-    const mime = sniffImageMime(buf, dataStart, dataEnd);
-    if (mime === undefined) {
-      this.warn(update, 'image', `image "${tag}" is in an unrecognised encoding, not shown`);
-      return;
-    }
-    const image: ImageRecord = { tag, step, mime, base64: buf.toString('base64', dataStart, dataEnd) };
-    if (wallTime !== undefined) image.wallTime = wallTime;
-    if (width > 0) image.width = width;
-    if (height > 0) image.height = height;
-    update.images.push(image);
+    columns.push(step, value, wallTime, NaN);
   }
 }
 

@@ -17,18 +17,42 @@ export interface ScalarPoint {
 }
 
 /**
- * One metric of one run. Splits of the same metric share the metric name
- * (`loss`) and differ in `split` (`train`, `val`, `test`), so the monitor
- * draws them in one chart; TensorBoard's `<logdir>/train` and `/validation`
- * folders, Keras' `val_` prefix and Lightning's `_step`/`_epoch` suffixes map
- * onto this.
+ * New points of one metric of one run, column by column: one typed array per
+ * field keeps millions of points cheap to gather, store and post to a webview.
+ * Splits of the same metric share the metric name (`loss`) and differ in
+ * `split` (`train`, `val`, `test`), so the monitor draws them in one chart;
+ * TensorBoard's `<logdir>/train` and `/validation` folders, `train/`/`val/`
+ * tag prefixes, Keras' `val_` prefix and Lightning's `_step`/`_epoch`
+ * suffixes map onto this. All four arrays have the same length.
  */
 export interface ScalarSeries {
   /** The tag exactly as the log writes it (`val_loss`, `train/loss`, `loss_epoch`). */
   tag: string;
   metric: string;
   split?: string;
-  points: ScalarPoint[];
+  steps: Float64Array;
+  /** NaN and ±Infinity are kept: the monitor flags them. */
+  values: Float64Array;
+  /** Unix seconds; NaN where the log does not say. */
+  wallTimes: Float64Array;
+  /** The epoch (Keras CSV, Lightning, our JSONL); NaN where the log does not say. */
+  epochs: Float64Array;
+}
+
+/** What a log says about the run itself (run.json, MLflow's meta.yaml). */
+export interface RunInfo {
+  name?: string;
+  /** As the log states it; the monitor decides "stopped" from a dead pid. */
+  status?: 'running' | 'finished' | 'failed';
+  /** Unix seconds. */
+  started?: number;
+  ended?: number;
+  plannedEpochs?: number;
+  plannedSteps?: number;
+  /** The process writing the run, while it runs. */
+  pid?: number;
+  /** Written by a newer version of the format than this reader knows. */
+  newerFormat?: boolean;
 }
 
 export interface ImageRecord {
@@ -59,6 +83,14 @@ export interface LogUpdate {
   texts: TextRecord[];
   /** Set when the log states hyper-parameters (hparams plugin, run.json, hparams.yaml, MLflow params). */
   hparams?: HyperParameters;
+  /** Set when the log states facts about the run (run.json, MLflow meta.yaml); the latest wins. */
+  run?: RunInfo;
+  /**
+   * A resumed run (a step lower than the last one of its series): before this
+   * update's points are added, drop the points of the series `tag` (of
+   * `split`, when set) whose step is at least `fromStep`.
+   */
+  rewinds?: { tag: string; split?: string; fromStep: number }[];
   /** Set when the file shrank or was replaced: the reader started over, earlier points are void. */
   restarted?: boolean;
   /** Records, rows or lines skipped as damaged (a bad CRC, a ragged row, a broken line), this poll. */

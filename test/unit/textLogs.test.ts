@@ -9,12 +9,14 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createKerasCsvReader, createLightningCsvReader, detectSeparator, parseSimpleYaml, splitCsvLine } from '../../src/formats/csvLog';
+import { createKerasCsvReader, createLightningCsvReader, detectSeparator, splitCsvLine } from '../../src/formats/csvLog';
 import { FormatError } from '../../src/formats/errors';
 import { createJsonlReader, quoteNonFiniteTokens } from '../../src/formats/jsonlLog';
 import { createMlflowReader, parseMlflowMetricLine } from '../../src/formats/mlflowLog';
+import { pointsOf } from '../../src/formats/scalarColumns';
+import { parseSimpleYaml } from '../../src/formats/simpleYaml';
 import { TextTail, parseNumber } from '../../src/formats/textTail';
-import type { LogUpdate, ScalarSeries } from '../../src/protocol/monitor';
+import type { LogUpdate, ScalarPoint, ScalarSeries } from '../../src/protocol/monitor';
 import { realFixture } from './realFixtures';
 
 const PYTHON = '/usr/bin/python3';
@@ -38,8 +40,13 @@ function find(update: LogUpdate, tag: string, split?: string): ScalarSeries {
   return series;
 }
 
+/** The points of a series as objects. */
+function points(update: LogUpdate, tag: string, split?: string): ScalarPoint[] {
+  return pointsOf(find(update, tag, split));
+}
+
 function total(update: LogUpdate): number {
-  return update.scalars.reduce((n, s) => n + s.points.length, 0);
+  return update.scalars.reduce((n, s) => n + s.steps.length, 0);
 }
 
 let dir: string;
@@ -129,6 +136,20 @@ describe('text logs: TextTail', () => {
     assert.deepEqual(lines, ['head', '1', '2', 'head', 'head2', '1', '2', '3']);
   });
 
+  it('hands over the same lines, whatever the chunk size: CRLF, a BOM, UTF-8 split across chunks, blank lines', async () => {
+    const file = path.join(dir, 'u.txt');
+    const lines = ['first é line', '', 'ünïcødé 🙂 across chunks', 'x'.repeat(100), '{"k": "日本語"}', 'last'];
+    writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${lines.join('\r\n')}\r\npartial`)]));
+    for (const chunkBytes of [16, 17, 64, 1 << 20]) {
+      const got: string[] = [];
+      const tail = new TextTail(file, { chunkBytes });
+      const read = await tail.read((l) => got.push(l));
+      assert.deepEqual(got, lines, `chunks of ${chunkBytes}`);
+      assert.equal(read.lines, lines.length);
+      assert.equal(tail.offset, readFileSync(file).length - 'partial'.length);
+    }
+  });
+
   it('a missing file is a FormatError naming it', async () => {
     await assert.rejects(new TextTail(path.join(dir, 'none.log')).read(() => undefined), (e: unknown) => e instanceof FormatError && e.message.startsWith('none.log:'));
     await assert.rejects(createKerasCsvReader(path.join(dir, 'none.log')).poll(), FormatError);
@@ -154,27 +175,27 @@ describe('text logs: Keras CSVLogger', () => {
       assert.equal(series.metric, isVal ? column.slice(4) : column);
       const expected = pythonFloat(rows.map((r) => r[column]!));
       assert.deepEqual(
-        series.points.map((p) => p.value),
+        pointsOf(series).map((p) => p.value),
         expected,
         column,
       );
       assert.deepEqual(
-        series.points.map((p) => p.step),
+        pointsOf(series).map((p) => p.step),
         rows.map((r) => Number(r['epoch'])),
       );
       assert.deepEqual(
-        series.points.map((p) => p.epoch),
+        pointsOf(series).map((p) => p.epoch),
         rows.map((r) => Number(r['epoch'])),
       );
     }
-    assert.equal(find(update, 'loss').points[0]!.value, 0.05603187158703804);
-    assert.equal(find(update, 'val_precision').points[23]!.step, 23);
+    assert.equal(points(update, 'loss')[0]!.value, 0.05603187158703804);
+    assert.equal(points(update, 'val_precision')[23]!.step, 23);
   });
 
   it('reads the demo log (CRLF)', async () => {
     const update = await createKerasCsvReader('demo/logs/keras_csvlogger/training.log').poll();
     assert.equal(total(update), 6 * 4);
-    assert.equal(find(update, 'accuracy').points[0]!.value, 0.37890625);
+    assert.equal(points(update, 'accuracy')[0]!.value, 0.37890625);
     assert.equal(find(update, 'val_loss').metric, 'loss');
   });
 
@@ -183,25 +204,25 @@ describe('text logs: Keras CSVLogger', () => {
     writeFileSync(file, 'epoch;loss;val_loss\r\n0;0.5;NA\r\n1;0.4;0.6\r\n2;0.3');
     const reader = createKerasCsvReader(file);
     const first = await reader.poll();
-    assert.deepEqual(find(first, 'loss').points, [
+    assert.deepEqual(points(first, 'loss'), [
       { step: 0, value: 0.5, epoch: 0 },
       { step: 1, value: 0.4, epoch: 1 },
     ]);
-    assert.equal(find(first, 'val_loss').points.length, 1);
+    assert.equal(points(first, 'val_loss').length, 1);
     appendFileSync(file, '5;0.6\r\n3;0.2;0.5;9\r\nx;1;2\r\n4;abc;nan\r\nepoch;loss;acc\r\n5;0.1;0.9\r\n');
     const second = await reader.poll();
     assert.equal(second.restarted, undefined);
     assert.deepEqual(
-      find(second, 'loss').points.map((p) => [p.step, p.value]),
+      points(second, 'loss').map((p) => [p.step, p.value]),
       [
         [2, 0.35],
         [5, 0.1],
       ],
     );
-    const valLoss = find(second, 'val_loss').points;
+    const valLoss = points(second, 'val_loss');
     assert.equal(valLoss[0]!.value, 0.6);
     assert.ok(Number.isNaN(valLoss[1]!.value));
-    assert.equal(find(second, 'acc').points[0]!.value, 0.9);
+    assert.equal(points(second, 'acc')[0]!.value, 0.9);
     assert.equal(second.skipped, 3);
     assert.equal(second.warnings.length, 3);
     assert.ok(second.warnings.every((w) => w.startsWith('log.csv: ')));
@@ -221,22 +242,22 @@ describe('text logs: Lightning CSVLogger', () => {
     assert.equal(update.skipped, 0);
     assert.equal(update.hparams, undefined);
     const columns = Object.keys(rows[0]!).filter((c) => c !== 'step' && c !== 'epoch');
-    let points = 0;
+    let pointCount = 0;
     for (const column of columns) {
       const present = rows.filter((r) => r[column] !== '');
       const series = find(update, column);
-      points += present.length;
+      pointCount += present.length;
       assert.deepEqual(
-        series.points.map((p) => p.value),
+        pointsOf(series).map((p) => p.value),
         pythonFloat(present.map((r) => r[column]!)),
         column,
       );
       assert.deepEqual(
-        series.points.map((p) => [p.step, p.epoch]),
+        pointsOf(series).map((p) => [p.step, p.epoch]),
         present.map((r) => [Number(r['step']), Number(r['epoch'])]),
       );
     }
-    assert.equal(total(update), points);
+    assert.equal(total(update), pointCount);
     assert.deepEqual(
       ['acc_epoch', 'acc_step', 'train_loss_step', 'train_loss_epoch', 'test_loss', 'avg_test_acc'].map((t) => {
         const s = find(update, t);
@@ -251,7 +272,7 @@ describe('text logs: Lightning CSVLogger', () => {
         ['avg_test_acc', undefined],
       ],
     );
-    assert.equal(find(update, 'train_loss_step').points.length, 75);
+    assert.equal(points(update, 'train_loss_step').length, 75);
   });
 
   it('reads the demo run with its hparams.yaml', async () => {
@@ -259,7 +280,22 @@ describe('text logs: Lightning CSVLogger', () => {
     assert.deepEqual(update.hparams, { batch_size: 64, hidden: 16, lr: 0.001, width: 8 });
     const loss = find(update, 'val_loss');
     assert.deepEqual([loss.metric, loss.split], ['loss', 'val']);
-    assert.deepEqual(loss.points.at(-1), { step: 255, value: 0.9006035327911377, epoch: 3 });
+    assert.deepEqual(pointsOf(loss).at(-1), { step: 255, value: 0.9006035327911377, epoch: 3 });
+  });
+
+  it('reads train/ and val/ prefixed columns with their _step and _epoch suffixes', async () => {
+    const file = path.join(dir, 'metrics.csv');
+    writeFileSync(file, 'epoch,step,train/loss_epoch,train/loss_step,val/acc,Loss/train/step\n0,9,,1.5,,7\n0,9,1.4,,0.5,\n');
+    const update = await createLightningCsvReader(file).poll();
+    assert.deepEqual(
+      update.scalars.map((s) => [s.tag, s.metric, s.split, [...s.values]]),
+      [
+        ['train/loss_step', 'loss', 'train', [1.5]],
+        ['Loss/train/step', 'Loss/train/step', undefined, [7]],
+        ['train/loss_epoch', 'loss', 'train', [1.4]],
+        ['val/acc', 'acc', 'val', [0.5]],
+      ],
+    );
   });
 
   it('starts over when the header is rewritten for a new key', async () => {
@@ -268,17 +304,17 @@ describe('text logs: Lightning CSVLogger', () => {
     writeFileSync(file, 'epoch,step,train_loss\n0,9,1.5\n0,19,1.25\n');
     const reader = createLightningCsvReader(file);
     const first = await reader.poll();
-    assert.equal(find(first, 'train_loss').points.length, 2);
+    assert.equal(points(first, 'train_loss').length, 2);
     assert.deepEqual(first.hparams, { lr: 0.01 });
     appendFileSync(file, '0,29,1.0\n0,3');
     const second = await reader.poll();
-    assert.deepEqual(find(second, 'train_loss').points, [{ step: 29, value: 1, epoch: 0 }]);
+    assert.deepEqual(points(second, 'train_loss'), [{ step: 29, value: 1, epoch: 0 }]);
     assert.equal(second.hparams, undefined);
     writeFileSync(file, 'epoch,step,train_loss,val_loss\n0,9,1.5,\n0,19,1.25,\n0,29,1.0,\n0,29,,2.0\n');
     const third = await reader.poll();
     assert.equal(third.restarted, true);
-    assert.equal(find(third, 'train_loss').points.length, 3);
-    assert.deepEqual(find(third, 'val_loss', 'val').points, [{ step: 29, value: 2, epoch: 0 }]);
+    assert.equal(points(third, 'train_loss').length, 3);
+    assert.deepEqual(points(third, 'val_loss', 'val'), [{ step: 29, value: 2, epoch: 0 }]);
     assert.deepEqual(third.hparams, { lr: 0.01 });
   });
 });
@@ -289,11 +325,11 @@ describe('text logs: JSONL run log', () => {
     assert.equal(update.skipped, 0);
     const trainLoss = find(update, 'loss', 'train');
     const valLoss = find(update, 'loss', 'val');
-    assert.equal(trainLoss.points.length, 80);
-    assert.equal(valLoss.points.length, 5);
-    assert.deepEqual(trainLoss.points[0], { step: 4, epoch: 1, wallTime: 1717236000.48, value: 2.34235 });
-    assert.deepEqual(valLoss.points.at(-1), { step: 320, epoch: 5, wallTime: 1717236042.4, value: 0.600759 });
-    assert.equal(find(update, 'lr', 'val').points.at(-1)!.value, 0);
+    assert.equal(pointsOf(trainLoss).length, 80);
+    assert.equal(pointsOf(valLoss).length, 5);
+    assert.deepEqual(pointsOf(trainLoss)[0], { step: 4, epoch: 1, wallTime: 1717236000.48, value: 2.34235 });
+    assert.deepEqual(pointsOf(valLoss).at(-1), { step: 320, epoch: 5, wallTime: 1717236042.4, value: 0.600759 });
+    assert.equal(points(update, 'lr', 'val').at(-1)!.value, 0);
     assert.equal(update.scalars.length, 6);
     assert.equal(update.hparams?.['model'], 'SmallCNN');
     assert.equal(update.hparams?.['lr'], 0.003);
@@ -309,22 +345,22 @@ describe('text logs: JSONL run log', () => {
     const first = await reader.poll();
     assert.deepEqual(first.hparams, { lr: 0.1, 'opt.name': 'sgd', 'opt.betas': '[0.9,0.99]' });
     const loss = find(first, 'loss', 'train');
-    assert.equal(loss.points.length, 4);
-    assert.ok(Number.isNaN(loss.points[3]!.value));
-    assert.equal(find(first, 'accuracy').points.length, 3);
+    assert.equal(pointsOf(loss).length, 4);
+    assert.ok(Number.isNaN(pointsOf(loss)[3]!.value));
+    assert.equal(points(first, 'accuracy').length, 3);
     appendFileSync(file, '{"step": 16, "epoch": 1, "split": "train", "time": 2, "loss": Infinity, "x": -Infinity}\n{"step": 17,\n\n{"epoch": 1, "split": "val"}\n[1, 2]\n{"step": 20, "ep');
     const second = await reader.poll();
     assert.equal(second.skipped, 3);
     assert.equal(second.warnings.length, 2);
-    assert.deepEqual(find(second, 'loss').points.map((p) => p.value), [Infinity]);
-    assert.deepEqual(find(second, 'x').points.map((p) => p.value), [-Infinity]);
+    assert.deepEqual(points(second, 'loss').map((p) => p.value), [Infinity]);
+    assert.deepEqual(points(second, 'x').map((p) => p.value), [-Infinity]);
     appendFileSync(file, 'och": 2, "split": "val", "time": 3, "loss": 0.5}\n');
     const third = await reader.poll();
-    assert.deepEqual(find(third, 'loss', 'val').points, [{ step: 20, epoch: 2, wallTime: 3, value: 0.5 }]);
+    assert.deepEqual(points(third, 'loss', 'val'), [{ step: 20, epoch: 2, wallTime: 3, value: 0.5 }]);
     writeFileSync(file, '{"step": 1, "epoch": 1, "split": "train", "time": 1, "loss": 9}\n');
     const fourth = await reader.poll();
     assert.equal(fourth.restarted, true);
-    assert.deepEqual(find(fourth, 'loss').points.map((p) => p.value), [9]);
+    assert.deepEqual(points(fourth, 'loss').map((p) => p.value), [9]);
     assert.deepEqual(fourth.hparams, first.hparams);
   });
 
@@ -333,24 +369,78 @@ describe('text logs: JSONL run log', () => {
     writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ status: 'running', config: {} }));
     writeFileSync(file, '{"step": 1, "epoch": 1, "split": "train", "time": 1, "loss": 1}\n{"step": 2, "epoch": 1, "split": "train", "time": 2, "loss": 2}');
     const reader = createJsonlReader(file);
-    assert.equal(find(await reader.poll(), 'loss').points.length, 1);
+    assert.equal(points(await reader.poll(), 'loss').length, 1);
     writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ status: 'finished', config: {}, ended: 3 }));
-    assert.deepEqual(find(await reader.poll(), 'loss').points.map((p) => p.step), [2]);
+    assert.deepEqual(points(await reader.poll(), 'loss').map((p) => p.step), [2]);
     assert.equal(total(await reader.poll()), 0);
+  });
+
+  it('a resumed run (a lower step on a split) rewinds that split, within a poll and across polls', async () => {
+    const file = path.join(dir, 'metrics.jsonl');
+    const row = (step: number, split: string, loss: number, extra = ''): string => `{"step": ${step}, "epoch": 1, "split": "${split}", "time": ${step}, "loss": ${loss}${extra}}\n`;
+    writeFileSync(file, row(4, 'train', 4, ', "lr": 0.1') + row(8, 'train', 8) + row(8, 'val', 80) + row(12, 'train', 12));
+    const reader = createJsonlReader(file);
+    const first = await reader.poll();
+    assert.equal(first.rewinds, undefined);
+    assert.deepEqual([...find(first, 'loss', 'train').steps], [4, 8, 12]);
+    // Resumed from the checkpoint at step 4: train rows from 8 on are void, val keeps its own.
+    appendFileSync(file, row(8, 'train', -8) + row(12, 'train', -12) + row(6, 'train', -6) + row(12, 'val', 120));
+    const second = await reader.poll();
+    assert.deepEqual(second.rewinds, [
+      { tag: 'loss', split: 'train', fromStep: 6 },
+      { tag: 'lr', split: 'train', fromStep: 6 },
+    ]);
+    assert.deepEqual(pointsOf(find(second, 'loss', 'train')).map((p) => [p.step, p.value]), [[6, -6]]);
+    assert.deepEqual([...find(second, 'loss', 'val').steps], [12]);
+    assert.equal(second.skipped, 0);
+    const third = await reader.poll();
+    assert.equal(third.rewinds, undefined);
+    appendFileSync(file, row(10, 'val', 100));
+    assert.deepEqual((await reader.poll()).rewinds, [{ tag: 'loss', split: 'val', fromStep: 10 }]);
+  });
+
+  it('reports the run facts of run.json when they change, and a newer format', async () => {
+    const file = path.join(dir, 'metrics.jsonl');
+    const runJson = path.join(dir, 'run.json');
+    writeFileSync(runJson, JSON.stringify({ name: 'cnn', status: 'running', started: 100.5, ended: null, planned_epochs: 5, planned_steps: 320, pid: 4242, config: { lr: 0.1 } }));
+    writeFileSync(file, '{"step": 1, "epoch": 1, "split": "train", "time": 1, "loss": 1}\n');
+    const reader = createJsonlReader(file);
+    const first = await reader.poll();
+    assert.deepEqual(first.run, { name: 'cnn', status: 'running', started: 100.5, plannedEpochs: 5, plannedSteps: 320, pid: 4242 });
+    assert.equal((await reader.poll()).run, undefined, 'unchanged: not repeated');
+    writeFileSync(runJson, JSON.stringify({ format: 2, name: 'cnn', status: 'failed', started: 100.5, ended: 140, planned_epochs: 5, planned_steps: 'many', pid: null, config: { lr: 0.1 } }));
+    const second = await reader.poll();
+    assert.deepEqual(second.run, { name: 'cnn', status: 'failed', started: 100.5, ended: 140, plannedEpochs: 5, newerFormat: true });
+    assert.equal(second.hparams, undefined, 'the config did not change');
+    assert.equal(second.warnings.length, 1);
+    assert.match(second.warnings[0]!, /^run\.json: written in run-log format 2/);
+    writeFileSync(runJson, '{"name": "cnn", "status": "fin');
+    assert.equal((await reader.poll()).run, undefined, 'a run.json caught halfway through a rewrite keeps the last facts');
+    writeFileSync(file, '{"step": 1, "epoch": 1, "split": "train", "time": 1, "loss": 2}\n');
+    assert.deepEqual((await reader.poll()).run, second.run, 'a restarted log gives the facts again');
+  });
+
+  it('reads demo run facts', async () => {
+    const update = await createJsonlReader('demo/runs/cnn-baseline/metrics.jsonl').poll();
+    assert.deepEqual(update.run, { name: 'cnn-baseline', status: 'finished', started: 1717236000, ended: 1717236042.4, plannedEpochs: 5, plannedSteps: 320 });
   });
 
   it('reads a generic JSONL of numbers', async () => {
     const file = path.join(dir, 'log.jsonl');
-    writeFileSync(file, '{"loss": 1.5, "acc": 0.1, "tag": "a"}\n{"global_step": 10, "loss": 1.0, "val_loss": 1.2, "time": 5}\nnot json\n{"iteration": 30, "loss": NaN}\n{"loss": 0.5}\n');
+    writeFileSync(file, '{"loss": 1.5, "acc": 0.1, "tag": "a"}\n{"global_step": 10, "loss": 1.0, "val_loss": 1.2, "time": 5}\nnot json\n{"iteration": 30, "loss": NaN}\n{"loss": 0.5, "eval/accuracy": 0.7, "loss/train": 0.4}\n');
     const update = await createJsonlReader(file).poll();
-    assert.deepEqual(find(update, 'loss').points.map((p) => [p.step, p.value]), [
+    assert.deepEqual(points(update, 'loss').map((p) => [p.step, p.value]), [
       [0, 1.5],
       [10, 1],
       [30, NaN],
       [4, 0.5],
     ]);
     const val = find(update, 'val_loss');
-    assert.deepEqual([val.metric, val.split, val.points[0]!.wallTime], ['loss', 'val', 5]);
+    assert.deepEqual([val.metric, val.split, pointsOf(val)[0]!.wallTime], ['loss', 'val', 5]);
+    assert.deepEqual(['eval/accuracy', 'loss/train'].map((tag) => [find(update, tag).metric, find(update, tag).split]), [
+      ['accuracy', 'val'],
+      ['loss', 'train'],
+    ]);
     assert.equal(update.skipped, 1);
     assert.equal(update.hparams, undefined);
   });
@@ -374,15 +464,15 @@ describe('text logs: MLflow file store', () => {
     assert.deepEqual(first.hparams, { lr: 0.001, optimizer: 'Adam', 'mlflow.runName': 'bold-fox-42' });
     const loss = find(first, 'loss');
     assert.deepEqual([loss.metric, loss.split], ['loss', undefined]);
-    assert.deepEqual(loss.points.slice(0, 2), [
+    assert.deepEqual(pointsOf(loss).slice(0, 2), [
       { step: 0, value: 0.9, wallTime: 1700000000 },
       { step: 1, value: 0.7, wallTime: 1700000001 },
     ]);
-    assert.ok(Number.isNaN(loss.points[2]!.value));
+    assert.ok(Number.isNaN(pointsOf(loss)[2]!.value));
     const val = find(first, 'val_acc');
-    assert.deepEqual([val.metric, val.split, val.points.length], ['acc', 'val', 1]);
+    assert.deepEqual([val.metric, val.split, pointsOf(val).length], ['acc', 'val', 1]);
     const train = find(first, 'train/loss');
-    assert.deepEqual([train.metric, train.split, train.points.length], ['loss', 'train', 1]);
+    assert.deepEqual([train.metric, train.split, pointsOf(train).length], ['loss', 'train', 1]);
     assert.equal(first.skipped, 1);
     assert.equal(first.warnings.length, 1);
 
@@ -390,8 +480,8 @@ describe('text logs: MLflow file store', () => {
     writeFileSync(path.join(run, 'metrics', 'lr'), '1700000003000 0.01 3\n');
     const second = await reader.poll();
     assert.equal(second.hparams, undefined);
-    assert.deepEqual(find(second, 'train/loss').points, [{ step: 1, value: 1, wallTime: 1700000001 }]);
-    assert.equal(find(second, 'lr').points.length, 1);
+    assert.deepEqual(points(second, 'train/loss'), [{ step: 1, value: 1, wallTime: 1700000001 }]);
+    assert.equal(points(second, 'lr').length, 1);
     assert.equal(total(second), 2);
 
     writeFileSync(path.join(run, 'params', 'epochs'), '10');
@@ -401,6 +491,40 @@ describe('text logs: MLflow file store', () => {
     assert.equal(total(third), 1 + 1 + 2 + 1);
     assert.equal(third.hparams?.['epochs'], 10);
   });
+
+  it('reads the run facts of meta.yaml (status as MLflow stores it: a number), when they change', async () => {
+    const run = path.join(dir, 'mlruns', '1', 'def456');
+    mkdirSync(path.join(run, 'metrics', 'loss'), { recursive: true });
+    writeFileSync(path.join(run, 'metrics', 'loss', 'val'), '1700000000000 0.5 3\n');
+    const meta = (status: string, end: string): string =>
+      `artifact_uri: file:///somewhere/mlruns/1/def456/artifacts\nend_time: ${end}\nentry_point_name: ''\nexperiment_id: '1'\nlifecycle_stage: active\nrun_id: def456\nrun_name: calm-owl-7\nrun_uuid: def456\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: 1700000000123\nstatus: ${status}\ntags: []\nuser_id: someone\n`;
+    writeFileSync(path.join(run, 'meta.yaml'), meta('1', 'null'));
+    const reader = createMlflowReader(run);
+    const first = await reader.poll();
+    assert.deepEqual(first.run, { name: 'calm-owl-7', status: 'running', started: 1700000000.123 });
+    const loss = find(first, 'loss/val');
+    assert.deepEqual([loss.metric, loss.split, [...loss.steps]], ['loss', 'val', [3]]);
+    assert.equal((await reader.poll()).run, undefined);
+    // Each differs from the one before: equal facts are not repeated.
+    const expectations: [string, string][] = [
+      ['2', 'running'],
+      ['3', 'finished'],
+      ['4', 'failed'],
+      ['3', 'finished'],
+      ['5', 'failed'],
+      ['FINISHED', 'finished'],
+      ['KILLED', 'failed'],
+      ['SCHEDULED', 'running'],
+    ];
+    for (const [status, expected] of expectations) {
+      writeFileSync(path.join(run, 'meta.yaml'), `${meta(status, '1700000060000')}# ${status}\n`);
+      assert.deepEqual((await reader.poll()).run, { name: 'calm-owl-7', status: expected, started: 1700000000.123, ended: 1700000060 }, status);
+    }
+    writeFileSync(path.join(run, 'meta.yaml'), 'run_name: ""\nstatus: 9\nstart_time: soon\n');
+    mkdirSync(path.join(run, 'tags'));
+    writeFileSync(path.join(run, 'tags', 'mlflow.runName'), 'tagged-name');
+    assert.deepEqual((await reader.poll()).run, { name: 'tagged-name' }, 'unknown status and times left out; the run name tag stands in');
+  });
 });
 
 describe('text logs: limits', () => {
@@ -409,7 +533,7 @@ describe('text logs: limits', () => {
     writeFileSync(file, `{"step": 1, "loss": 1}\n{"step": 2, "pad": "${'x'.repeat(1024 * 1024 + 10)}"}\n{"step": 3, "loss": 3}\n`);
     const update = await createJsonlReader(file).poll();
     assert.equal(update.skipped, 1);
-    assert.deepEqual(find(update, 'loss').points.map((p) => p.step), [1, 3]);
+    assert.deepEqual(points(update, 'loss').map((p) => p.step), [1, 3]);
   });
 
   it('a file truncated to nothing restarts empty', async () => {
@@ -423,6 +547,6 @@ describe('text logs: limits', () => {
     assert.equal(total(update), 0);
     writeFileSync(file, 'epoch,acc\n0,0.5\n');
     const after = await reader.poll();
-    assert.equal(find(after, 'acc').points.length, 1);
+    assert.equal(points(after, 'acc').length, 1);
   });
 });

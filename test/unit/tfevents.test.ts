@@ -4,7 +4,9 @@
  * only, a varint walk of the Event fields), and files written here from the
  * format's description (TFRecord framing, Event/Summary/TensorProto fields):
  * TF2 tensor scalars, images, text, hparams; records split across polls,
- * damaged records, truncation and replacement, files that are not TFRecords.
+ * damaged records, truncation and replacement, files that are not TFRecords;
+ * splits from folders and tags; the hand-written hot path against odd but
+ * valid field orders, long tags and thousands of tags.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,7 +15,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { LogUpdate, ScalarSeries } from '../../src/protocol/monitor';
 import { crc32c, maskedCrc32c } from '../../src/formats/crc32c';
-import { createTfeventsReader, sniffImageMime, tagSeries } from '../../src/formats/tfevents';
+import { pointsOf } from '../../src/formats/scalarColumns';
+import { createTfeventsReader, tagSeries } from '../../src/formats/tfevents';
+import { sniffImageMime } from '../../src/formats/tfeventsSummary';
 import { realFixture } from './realFixtures';
 
 // ---- a writer, from the format's description ----
@@ -154,7 +158,7 @@ function assertSameAsPython(update: LogUpdate, expected: PyPoint[]): void {
   assert.deepEqual(update.scalars.map((s) => s.tag).sort(), [...tags].sort());
   for (const tag of tags) {
     const want = expected.filter((p) => p.tag === tag);
-    const got = series(update, tag).points;
+    const got = pointsOf(series(update, tag));
     assert.equal(got.length, want.length, tag);
     got.forEach((p, i) => {
       const w = want[i]!;
@@ -207,9 +211,9 @@ describe('tfevents: real files, against an independent Python reader', () => {
     assert.equal(update.skipped, 0);
     assert.deepEqual(update.warnings, []);
     assertSameAsPython(update, expected);
-    assert.equal(series(update, 'train_loss').points.length, 7691);
-    assert.equal(series(update, 'epoch').points.length, 7720);
-    assert.equal(series(update, 'val_loss').points.length, 29);
+    assert.equal(series(update, 'train_loss').steps.length, 7691);
+    assert.equal(series(update, 'epoch').steps.length, 7720);
+    assert.equal(series(update, 'val_loss').steps.length, 29);
     assert.deepEqual([series(update, 'train_loss').metric, series(update, 'train_loss').split], ['loss', 'train']);
     assert.deepEqual([series(update, 'val_loss').metric, series(update, 'val_loss').split], ['loss', 'val']);
     assert.deepEqual({ ...update.hparams }, { hidden_units: 512, lr: 0.001, num_chars: 29, num_layers: 2, seq_length: 100 });
@@ -258,8 +262,8 @@ describe('tfevents: files written from the format description', () => {
     const update = await createTfeventsReader(file).poll();
     assert.deepEqual(update.warnings, []);
     assert.equal(update.skipped, 0);
-    const values = (tag: string): number[] => series(update, tag).points.map((p) => p.value);
-    assert.deepEqual(series(update, 'f32').points, [
+    const values = (tag: string): number[] => [...series(update, tag).values];
+    assert.deepEqual(pointsOf(series(update, 'f32')), [
       { step: 1, value: 0.25, wallTime: 10.5 },
       { step: 2, value: NaN, wallTime: 11 },
     ]);
@@ -290,16 +294,16 @@ describe('tfevents: files written from the format description', () => {
     // every cut point of the third record (header, data, footer)
     const cut0 = record(fileVersion()).length + events[0]!.length + events[1]!.length;
     writeFileSync(file, all.subarray(0, cut0 + 5));
-    steps.push(...(await reader.poll()).scalars.flatMap((s) => s.points.map((p) => p.step)));
+    steps.push(...(await reader.poll()).scalars.flatMap((s) => [...s.steps]));
     for (let end = cut0 + 6; end <= all.length; end += 7) {
       appendFileSync(file, all.subarray(readFileSync(file).length, end));
       const u = await reader.poll();
       assert.equal(u.skipped, 0);
       assert.deepEqual(u.warnings, []);
-      steps.push(...u.scalars.flatMap((s) => s.points.map((p) => p.step)));
+      steps.push(...u.scalars.flatMap((s) => [...s.steps]));
     }
     appendFileSync(file, all.subarray(readFileSync(file).length));
-    steps.push(...(await reader.poll()).scalars.flatMap((s) => s.points.map((p) => p.step)));
+    steps.push(...(await reader.poll()).scalars.flatMap((s) => [...s.steps]));
     assert.deepEqual(steps, [0, 1, 2, 3, 4]);
   });
 
@@ -408,7 +412,7 @@ describe('tfevents: files written from the format description', () => {
       const file = path.join(dir, folder, 'events.out.tfevents.8.host.v2');
       writeFileSync(file, records(fileVersion(), event(0, 1, [Buffer.concat([str(1, 'epoch_loss'), meta('scalars'), tensor(1, str(4, Buffer.from([0, 0, 0x80, 0x3f])))])])));
       const s = series(await createTfeventsReader(file).poll(), 'epoch_loss');
-      assert.deepEqual([s.metric, s.split, s.points[0]!.value], ['loss', split, 1]);
+      assert.deepEqual([s.metric, s.split, [...s.values]], ['loss', split, [1]]);
     }
     assert.deepEqual(tagSeries('batch_loss', 'train'), { metric: 'batch_loss', split: 'train' });
     assert.deepEqual(tagSeries('train_loss', undefined), { metric: 'loss', split: 'train' });
@@ -421,6 +425,93 @@ describe('tfevents: files written from the format description', () => {
     assert.equal(sniffImageMime(Buffer.from('nothing')), undefined);
   });
 
+  it('maps train/, val/, eval/ prefixes and /train, /test suffixes to splits; deeper tags stay whole', async () => {
+    const file = path.join(dir, 'events.out.tfevents.9.host');
+    const tags = ['train/loss', 'val/loss', 'eval/accuracy', 'Loss/train', 'Loss/test', 'Loss/train/step', 'validation_acc', 'epoch_loss'];
+    writeFileSync(file, records(fileVersion(), ...tags.map((tag, i) => event(i, 1, [simple(tag, i)]))));
+    const update = await createTfeventsReader(file).poll();
+    assert.deepEqual(
+      update.scalars.map((s) => [s.tag, s.metric, s.split, [...s.values]]),
+      [
+        ['train/loss', 'loss', 'train', [0]],
+        ['val/loss', 'loss', 'val', [1]],
+        ['eval/accuracy', 'accuracy', 'val', [2]],
+        ['Loss/train', 'Loss', 'train', [3]],
+        ['Loss/test', 'Loss', 'test', [4]],
+        ['Loss/train/step', 'Loss/train/step', undefined, [5]],
+        ['validation_acc', 'acc', 'val', [6]],
+        ['epoch_loss', 'loss', undefined, [7]],
+      ],
+    );
+    mkdirSync(path.join(dir, 'eval'));
+    const evalFile = path.join(dir, 'eval', 'events.out.tfevents.9.host');
+    writeFileSync(evalFile, records(fileVersion(), event(3, 1, [simple('epoch_accuracy', 0.5)])));
+    const fromEval = series(await createTfeventsReader(evalFile).poll(), 'epoch_accuracy');
+    assert.deepEqual([fromEval.metric, fromEval.split], ['accuracy', 'val']);
+  });
+
+  it('reads the same points whatever the field order, extra fields, tag length or step sign', async () => {
+    const file = path.join(dir, 'events.out.tfevents.10.host');
+    const longTag = `long/${'x'.repeat(200)}`;
+    const wall = f64(1, 5.5);
+    writeFileSync(
+      file,
+      records(
+        fileVersion(),
+        // summary first, then step, then wall time
+        Buffer.concat([ld(5, ld(1, simple('a', 1))), vint(2, 7), wall]),
+        // an unknown two-byte-key field (20) in the Event, node_name (7) in the value
+        Buffer.concat([wall, vint(2, 8), vint(20, 99), ld(5, ld(1, Buffer.concat([str(1, 'a'), str(7, 'node'), f32(2, 2)])))]),
+        // simple_value before the tag; a negative step (int64 -1: ten bytes)
+        Buffer.concat([wall, vint(2, -1), ld(5, ld(1, Buffer.concat([f32(2, 3), str(1, 'a')])))]),
+        // a tag longer than 127 bytes (two-byte length), two values in one event
+        event(9, 5.5, [simple(longTag, 4), simple('a', 5)]),
+        // no wall time: NaN in the column, no wallTime in the point
+        Buffer.concat([vint(2, 10), ld(5, ld(1, simple('a', 6)))]),
+      ),
+    );
+    const update = await createTfeventsReader(file).poll();
+    assert.equal(update.skipped, 0);
+    assert.deepEqual(pointsOf(series(update, 'a')), [
+      { step: 7, value: 1, wallTime: 5.5 },
+      { step: 8, value: 2, wallTime: 5.5 },
+      { step: -1, value: 3, wallTime: 5.5 },
+      { step: 9, value: 5, wallTime: 5.5 },
+      { step: 10, value: 6 },
+    ]);
+    assert.deepEqual(pointsOf(series(update, longTag)), [{ step: 9, value: 4, wallTime: 5.5 }]);
+  });
+
+  it('keeps thousands of distinct tags apart, poll after poll, and one series per decoded tag', async () => {
+    const file = path.join(dir, 'events.out.tfevents.11.host');
+    const tags = Array.from({ length: 4200 }, (_, i) => `metric_${i}`);
+    writeFileSync(file, records(fileVersion(), ...tags.map((tag, i) => event(1, 1, [simple(tag, i)]))));
+    const reader = createTfeventsReader(file);
+    const first = await reader.poll();
+    assert.equal(first.scalars.length, 4200);
+    assert.ok(first.scalars.every((s, i) => s.tag === tags[i] && s.values.length === 1 && s.values[0] === i));
+    // Invalid UTF-8 bytes 0xff and 0xfe both decode to U+FFFD: the same tag, one series.
+    appendFileSync(file, records(...tags.map((tag, i) => event(2, 2, [simple(tag, -i)]))));
+    appendFileSync(file, records(event(3, 3, [Buffer.concat([str(1, Buffer.from([0xff])), f32(2, 1)])]), event(4, 4, [Buffer.concat([str(1, Buffer.from([0xfe])), f32(2, 2)])])));
+    const second = await reader.poll();
+    assert.equal(second.scalars.length, 4201);
+    const byTag = new Map(second.scalars.map((s) => [s.tag, s]));
+    assert.ok(tags.every((tag, i) => Object.is(byTag.get(tag)?.values[0], -i) && byTag.get(tag)?.steps[0] === 2));
+    assert.deepEqual([...series(second, '\ufffd').values], [1, 2]);
+  });
+
+  it('skips a record that checks out but is not a whole Event, warning once', async () => {
+    const file = path.join(dir, 'events.out.tfevents.12.host');
+    const cut = Buffer.from([0x09, 1, 2, 3]);
+    const runaway = Buffer.concat([vint(2, 1), key(5, 2), varint(50), ld(1, simple('loss', 1))]);
+    writeFileSync(file, records(fileVersion(), cut, event(1, 1, [simple('loss', 1)]), runaway, event(2, 2, [simple('loss', 2)])));
+    const update = await createTfeventsReader(file).poll();
+    assert.equal(update.skipped, 2);
+    assert.equal(update.warnings.length, 1);
+    assert.match(update.warnings[0]!, /is not a valid Event \(truncated double\)/);
+    assert.deepEqual(values(update, 'loss'), [1, 2]);
+  });
+
   it('warns about a missing file instead of throwing', async () => {
     const update = await createTfeventsReader(path.join(dir, 'events.out.tfevents.gone')).poll();
     assert.equal(update.warnings.length, 1);
@@ -429,5 +520,5 @@ describe('tfevents: files written from the format description', () => {
 });
 
 function values(update: LogUpdate, tag: string): number[] {
-  return series(update, tag).points.map((p) => p.value);
+  return [...series(update, tag).values];
 }
