@@ -64,6 +64,10 @@ describe('the packaged VSIX (.vscodeignore allow-list)', () => {
       'snippets/keras.json',
       'snippets/tensorflow.json',
       'syntaxes/tensor-shape.injection.tmLanguage.json',
+      'syntaxes/training-log.tmLanguage.json',
+      'syntaxes/training-log.language-configuration.json',
+      'dist/webviews/monitor.js',
+      'dist/webviews/monitor.css',
       'dist/templates/pytorch/_shared/train.py',
     ]) {
       assert.ok(files.includes(needed), `${needed} is not in the VSIX (it has: ${files.join(', ')})`);
@@ -72,7 +76,7 @@ describe('the packaged VSIX (.vscodeignore allow-list)', () => {
 
   it('holds nothing else: no sources, tests, maps, node_modules or tfjs-node', () => {
     const unexpected = files.filter(
-      (name) => !/^(package\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/(extension|worker|cli)\.js|dist\/webviews\/\w+\.(js|css)|dist\/wasm\/[\w-]+\.wasm|dist\/templates\/.+|snippets\/\w+\.json|syntaxes\/[\w.-]+\.tmLanguage\.json)$/.test(name),
+      (name) => !/^(package\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/(extension|worker|cli)\.js|dist\/webviews\/\w+\.(js|css)|dist\/wasm\/[\w-]+\.wasm|dist\/templates\/.+|snippets\/\w+\.json|syntaxes\/[\w.-]+\.(tmLanguage|language-configuration)\.json)$/.test(name),
     );
     assert.deepEqual(unexpected, []);
     assert.ok(!files.some((name) => name.includes('tfjs-node')));
