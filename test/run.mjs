@@ -6,6 +6,7 @@
 //   e2e          Playwright driving code-server with the packaged .vsix installed
 // and prints each tier's counts. `node test/run.mjs unit e2e` runs just those.
 //   DLKIT_PYTHON  the interpreter with torch (default /usr/bin/python3)
+//   DLKIT_ONLY    run only the unit and e2e files whose name contains this text (while developing)
 // A tier that cannot start counts as failed: nothing is skipped silently.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -36,8 +37,9 @@ function heading(text) {
 }
 
 function listTests(folder, suffix) {
+  const only = process.env.DLKIT_ONLY ?? '';
   return readdirSync(join(root, folder))
-    .filter((name) => name.endsWith(suffix))
+    .filter((name) => name.endsWith(suffix) && name.includes(only))
     .map((name) => join(folder, name));
 }
 

@@ -4,3 +4,4 @@ import './engine.test';
 import './snippets.test';
 import './scaffold.test';
 import './summary.test';
+import './monitor.test';
