@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { RunView, SeriesAppend, ViewToMonitor } from '../protocol/monitorView';
 import { writeCsv } from './csvExport';
 import { MONITOR_VIEW_TYPE, MonitorPanel, isInside, type MonitorSource } from './monitorPanel';
-import { findProblem, problemMessage } from './problems';
+import { ProblemWatch } from './problems';
 import { RunRegistry, type RegistryChange, type TrackedRun } from './runRegistry';
 import { runView, type OwnProcess } from './runView';
 import { RunStatusItem } from './statusBar';
@@ -40,7 +40,7 @@ export function registerMonitor(context: vscode.ExtensionContext, log: vscode.Lo
   });
   const runner = new TrainingRunner(log);
   const statusItem = new RunStatusItem('deepLearningKit.openTrainingMonitor');
-  const notified = new Set<string>();
+  const problems = new ProblemWatch();
   let panel: MonitorPanel | undefined;
 
   /** The process started here that writes the run (its pid, or a child's with torchrun), running or ended. */
@@ -68,14 +68,8 @@ export function registerMonitor(context: vscode.ExtensionContext, log: vscode.Lo
     if (!vscode.workspace.getConfiguration('deepLearningKit.monitor').get<boolean>('notifyProblems', true)) return;
     for (const [id, result] of change.polled) {
       const run = registry.get(id);
-      if (!run || !run.tracker.live) continue;
-      for (const { series, from } of result.grown) {
-        const problem = findProblem(series, from);
-        if (!problem) continue;
-        const key = `${id}\u0000${problem.kind}`;
-        if (notified.has(key)) continue;
-        notified.add(key);
-        const message = problemMessage(run.name, problem);
+      if (!run) continue;
+      for (const message of problems.check(run.name, run.tracker, result)) {
         log.warn(message);
         void vscode.window.showWarningMessage(message, 'Open Training Monitor').then((choice) => {
           if (choice) open();

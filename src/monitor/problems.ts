@@ -3,7 +3,7 @@
  * or infinite, or the training loss diverged. Looked for only in points
  * written while the monitor watched, never in history read on opening.
  */
-import type { TrackedSeries } from './runTracker';
+import type { PollResult, RunTracker, TrackedSeries } from './runTracker';
 
 export interface TrainingProblem {
   kind: 'non-finite' | 'diverging';
@@ -72,4 +72,24 @@ export function problemMessage(runName: string, problem: TrainingProblem): strin
   const what = problem.split && problem.split !== 'train' ? `${problem.split} ${problem.metric}` : problem.metric;
   if (problem.kind === 'non-finite') return `Run ${runName}: ${what} became ${problem.value} at step ${problem.step}.`;
   return `Run ${runName}: ${what} is diverging (${problem.value.toPrecision(4)} at step ${problem.step}, above where it started).`;
+}
+
+/** Remembers which problems were told, so each run gets at most one notice per kind. */
+export class ProblemWatch {
+  private readonly told = new Set<string>();
+
+  /** Messages for problems in points this poll added to a run watched live, each told once. */
+  check(runName: string, tracker: RunTracker, result: PollResult): string[] {
+    if (!tracker.live) return [];
+    const messages: string[] = [];
+    for (const { series, from } of result.grown) {
+      const problem = findProblem(series, from);
+      if (!problem) continue;
+      const key = `${tracker.id}\u0000${problem.kind}`;
+      if (this.told.has(key)) continue;
+      this.told.add(key);
+      messages.push(problemMessage(runName, problem));
+    }
+    return messages;
+  }
 }

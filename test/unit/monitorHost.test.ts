@@ -1,11 +1,11 @@
 /** The host side of the Training Monitor in plain Node: history, status, ETA, problems, export, images, registry. */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { findRuns, type RunSource } from '../../src/formats/runDiscovery';
 import { CSV_HEADER, csvChunks, csvField } from '../../src/monitor/csvExport';
-import { findProblem, isDiverging, isLossMetric, problemMessage } from '../../src/monitor/problems';
+import { ProblemWatch, findProblem, isDiverging, isLossMetric, problemMessage } from '../../src/monitor/problems';
 import { RunRegistry } from '../../src/monitor/runRegistry';
 import { RunTracker } from '../../src/monitor/runTracker';
 import { RUN_COLOURS, etaSeconds, runStatus } from '../../src/monitor/runView';
@@ -139,6 +139,24 @@ describe('monitor host', () => {
       assert.deepEqual(problem, { kind: 'non-finite', metric: 'loss', split: 'train', step: 3, value: NaN });
       assert.equal(findProblem(series, 3), undefined);
       assert.equal(problemMessage('runs/nan', problem!), 'Run runs/nan: loss became NaN at step 3.');
+    });
+    it('tells each problem of a watched run once, and never problems in history read on opening', async () => {
+      const run = path.join(dir, 'runs', 'watched');
+      mkdirSync(run, { recursive: true });
+      const file = path.join(run, 'metrics.jsonl');
+      const row = (step: number, loss: number | string) => `${JSON.stringify({ step, epoch: 1, split: 'train', time: step, loss })}\n`;
+      writeFileSync(file, row(1, 2) + row(2, 'NaN'));
+      const [source] = await findRuns(dir);
+      const tracker = new RunTracker(source!);
+      const watch = new ProblemWatch();
+      assert.deepEqual(watch.check('runs/watched', tracker, await tracker.poll()), [], 'the NaN was there before we watched');
+      appendFileSync(file, row(3, 'Infinity') + row(4, 1));
+      assert.deepEqual(watch.check('runs/watched', tracker, await tracker.poll()), ['Run runs/watched: loss became Infinity at step 3.']);
+      appendFileSync(file, row(5, 'NaN'));
+      assert.deepEqual(watch.check('runs/watched', tracker, await tracker.poll()), [], 'told once');
+      // A loss that climbs far above where it started is told too, as its own kind.
+      appendFileSync(file, Array.from({ length: 12 }, (_, i) => row(6 + i, 1 / (i + 1))).join('') + row(18, 5) + row(19, 6) + row(20, 7));
+      assert.deepEqual(watch.check('runs/watched', tracker, await tracker.poll()), ['Run runs/watched: loss is diverging (7.000 at step 20, above where it started).']);
     });
   });
 
