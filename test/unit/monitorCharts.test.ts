@@ -192,20 +192,21 @@ describe('monitor line cache', () => {
         cache.smoothed(item.key, smoothing, span);
       }
     };
+    const counts = (): number[] => [cache.computed.coords, cache.computed.coordsExtended, cache.computed.smoothed, cache.computed.smoothedExtended];
     pass(first, second, 2);
-    assert.deepEqual(cache.computed, { coords: 2, smoothed: 2 });
+    assert.deepEqual(counts(), [2, 0, 2, 0]);
     pass(first, second, 2);
-    assert.deepEqual(cache.computed, { coords: 2, smoothed: 2 }, 'nothing changed: nothing recomputed');
+    assert.deepEqual(counts(), [2, 0, 2, 0], 'nothing changed: nothing recomputed');
 
     const grown = appended(first, [3, 4], [0.5, 0.25]);
     pass(grown, second, 2);
-    assert.deepEqual(cache.computed, { coords: 3, smoothed: 3 }, 'only the appended series');
+    assert.deepEqual(counts(), [2, 1, 2, 1], 'only the appended series, continued over its new points');
     assert.deepEqual(Array.from(cache.coords(grown, 'step', NaN).x), [0, 1, 2, 3, 4]);
 
     cache.smoothed(second.key, { kind: 'ema', weight: 0.9 }, 2);
-    assert.deepEqual(cache.computed, { coords: 3, smoothed: 4 }, 'a new weight re-smooths without re-reading');
+    assert.deepEqual(counts(), [2, 1, 3, 1], 'a new weight re-smooths without re-reading');
     cache.coords(second, 'epoch', NaN);
-    assert.equal(cache.computed.coords, 4, 'a new x mode re-reads');
+    assert.equal(cache.computed.coords, 3, 'a new x mode re-reads');
   });
 
   it('notices a series cut and refilled to the same length (new arrays)', () => {

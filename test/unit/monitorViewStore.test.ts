@@ -68,11 +68,15 @@ describe('monitor series store', () => {
     assert.ok(resumed);
     assert.deepEqual(list(resumed.steps), [1, 2, 3, 3, 4]);
     assert.deepEqual(list(resumed.values), [0.1, 0.2, 0.3, 9, 8]);
+    assert.equal(resumed.cuts, 1, 'the charts learn that points were replaced');
 
     store.applyAppend([append(0, series('a', 'loss', [10], [1]))]);
     const rewritten = store.get('a\u0000loss');
     assert.ok(rewritten);
     assert.deepEqual(list(rewritten.steps), [10], 'from 0 after a rewrite keeps nothing of before');
+    assert.equal(rewritten.cuts, 2);
+    store.applyAppend([append(1, series('a', 'loss', [11]))]);
+    assert.equal(store.get('a\u0000loss')?.cuts, 2, 'an append that follows on is no cut');
 
     // A bare cut: no new points, fewer old ones.
     store.applyAppend([append(1, series('a', 'loss', [11, 12]))]);

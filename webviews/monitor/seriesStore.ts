@@ -6,6 +6,7 @@
  * store takes ownership of the arrays it is given (it may write into them).
  */
 import type { SeriesAppend, SeriesData } from '../../src/protocol/monitorView';
+import type { ChartSeries } from './charts/chartModel';
 
 /** The smallest and largest finite value of a series; NaN when it has none. */
 export interface Extremes {
@@ -92,7 +93,9 @@ class StoredSeries {
   length = 0;
   private columns: Record<ColumnName, Float64Array>;
   readonly extremes: Extremes = { min: Number.NaN, max: Number.NaN };
-  private view: SeriesData | undefined;
+  private view: ChartSeries | undefined;
+  /** How often points were cut (the charts then start the series over). */
+  private cuts = 0;
 
   constructor(header: SeriesData, columns?: Columns) {
     this.key = header.key;
@@ -126,6 +129,7 @@ class StoredSeries {
   cut(length: number): void {
     if (length >= this.length) return;
     this.length = length;
+    this.cuts++;
     this.extremes.min = Number.NaN;
     this.extremes.max = Number.NaN;
     extremesOf(this.columns.values, 0, length, this.extremes);
@@ -152,9 +156,10 @@ class StoredSeries {
   }
 
   /** The series with exact-length views of its columns; the same object until the series changes. */
-  data(): SeriesData {
+  data(): ChartSeries {
     if (!this.view) {
-      const view: SeriesData = {
+      const view: ChartSeries = {
+        cuts: this.cuts,
         key: this.key,
         runId: this.runId,
         tag: this.tag,
@@ -242,11 +247,11 @@ export class SeriesStore {
   }
 
   /** Every series, in the order they first arrived. */
-  all(): SeriesData[] {
+  all(): ChartSeries[] {
     return [...this.byKey.values()].map((stored) => stored.data());
   }
 
-  get(key: string): SeriesData | undefined {
+  get(key: string): ChartSeries | undefined {
     return this.byKey.get(key)?.data();
   }
 

@@ -27,7 +27,8 @@ export const X_AXIS_LABELS: Record<XAxisMode, string> = {
   wall: 'Wall time',
 };
 
-function xSource(series: SeriesData, mode: XAxisMode): Float64Array {
+/** The column a mode takes x from. */
+export function xSource(series: SeriesData, mode: XAxisMode): Float64Array {
   switch (mode) {
     case 'step':
       return series.steps;

@@ -8,6 +8,13 @@
  */
 import type { SeriesData } from '../../../src/protocol/monitorView';
 
+/**
+ * A series as the page hands it to the charts. `cuts` counts how often the
+ * page cut it (a resumed or rewritten log): a new count means its points were
+ * replaced, not extended, even if the last point looks the same.
+ */
+export type ChartSeries = SeriesData & { readonly cuts?: number };
+
 export interface ChartRun {
   id: string;
   name: string;

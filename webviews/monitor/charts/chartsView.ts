@@ -9,7 +9,7 @@ import './charts.css';
 import type { MonitorViewState, SeriesData } from '../../../src/protocol/monitorView';
 import { h } from '../../shared/ui';
 import { runOrigin } from './axes';
-import { planCharts, type ChartRun, type ChartsPlan } from './chartModel';
+import { planCharts, type ChartRun, type ChartSeries, type ChartsPlan } from './chartModel';
 import type { XRange } from './downsample';
 import { MetricChart, type ChartSettings } from './metricChart';
 import { readTheme, watchTheme } from './theme';
@@ -19,7 +19,7 @@ export type { ChartRun } from './chartModel';
 export interface ChartsInput {
   runs: ChartRun[];
   /** Full arrays, all runs (hidden ones too: skipped here). */
-  series: SeriesData[];
+  series: ChartSeries[];
   settings: Pick<MonitorViewState, 'smoothing' | 'xAxis' | 'logScale' | 'ignoreOutliers' | 'filter'>;
 }
 

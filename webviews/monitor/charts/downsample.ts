@@ -4,8 +4,11 @@
  * point of each column, in their order), which draws the same picture as every
  * point. Values that are not finite are not line points: they come back as
  * markers, at most one of each kind per column. The caller's arrays are never
- * changed. Pure: no DOM.
+ * changed. downsample() reads every point in view; downsampleSummarised()
+ * picks the same points from a LinePyramid of the line in O(columns · log n).
+ * Pure: no DOM.
  */
+import type { LinePyramid, RangeSummary } from './linePyramid';
 
 export interface XRange {
   min: number;
@@ -82,6 +85,35 @@ function markerKind(value: number): MarkerKind {
 
 const KIND_BIT: Record<MarkerKind, number> = { nan: 1, posInf: 2, negInf: 4 };
 
+/** Few points in view: every drawable one, and a marker for each value that is not finite. */
+function everyPoint(xs: Float64Array, ys: Float64Array, from: number, to: number, range: XRange, positiveOnly: boolean): Downsampled {
+  const markers: Marker[] = [];
+  const indices = new Uint32Array(Math.max(0, to - from));
+  let count = 0;
+  for (let i = from; i < to; i++) {
+    const y = ys[i] as number;
+    if (Number.isFinite(y)) {
+      if (!positiveOnly || y > 0) indices[count++] = i;
+    } else {
+      const x = xs[i] as number;
+      if (x >= range.min && x <= range.max) markers.push({ x, kind: markerKind(y) });
+    }
+  }
+  return { indices: indices.slice(0, count), markers };
+}
+
+/**
+ * The pixel column of x: -1 left of the range, `buckets` right of it, the
+ * range's last x in the last column. Never decreases as x grows, so each
+ * column is one run of indices of an ascending line.
+ */
+function columnOf(x: number, range: XRange, scale: number, buckets: number): number {
+  const column = Math.floor((x - range.min) * scale);
+  if (column < 0) return -1;
+  if (column >= buckets) return x <= range.max ? buckets - 1 : buckets;
+  return column;
+}
+
 /**
  * Reduces the line (xs ascending) to what `columns` pixel columns over
  * `range` can show. Lines with few points in view keep them all.
@@ -91,24 +123,10 @@ export function downsample(xs: Float64Array, ys: Float64Array, range: XRange, co
   const positiveOnly = options.positiveOnly ?? false;
   const buckets = Math.max(1, Math.floor(columns));
   const span = range.max - range.min;
-  const markers: Marker[] = [];
-
-  if (to - from <= POINTS_PER_COLUMN * buckets || !(span > 0)) {
-    const indices = new Uint32Array(to - from);
-    let count = 0;
-    for (let i = from; i < to; i++) {
-      const y = ys[i] as number;
-      if (Number.isFinite(y)) {
-        if (!positiveOnly || y > 0) indices[count++] = i;
-      } else {
-        const x = xs[i] as number;
-        if (x >= range.min && x <= range.max) markers.push({ x, kind: markerKind(y) });
-      }
-    }
-    return { indices: indices.slice(0, count), markers };
-  }
+  if (to - from <= POINTS_PER_COLUMN * buckets || !(span > 0)) return everyPoint(xs, ys, from, to, range, positiveOnly);
 
   // Columns -1 and `buckets` hold the neighbours outside the range.
+  const markers: Marker[] = [];
   const indices = new Uint32Array(POINTS_PER_COLUMN * (buckets + 2));
   let count = 0;
   const scale = buckets / span;
@@ -138,9 +156,7 @@ export function downsample(xs: Float64Array, ys: Float64Array, range: XRange, co
 
   for (let i = from; i < to; i++) {
     const x = xs[i] as number;
-    let column = Math.floor((x - range.min) * scale);
-    if (column < 0) column = -1;
-    else if (column >= buckets) column = x <= range.max ? buckets - 1 : buckets;
+    const column = columnOf(x, range, scale, buckets);
     if (column !== bucket) {
       flush();
       bucket = column;
@@ -172,5 +188,84 @@ export function downsample(xs: Float64Array, ys: Float64Array, range: XRange, co
     }
   }
   flush();
+  return { indices: indices.slice(0, count), markers };
+}
+
+const MARKER_KINDS: readonly MarkerKind[] = ['nan', 'posInf', 'negInf'];
+
+/**
+ * The points downsample() picks, found through `pyramid` (built over `ys`
+ * with the same positiveOnly): per column, a binary search for where it ends
+ * and one pyramid query, so the cost does not grow with the points in view.
+ */
+export function downsampleSummarised(xs: Float64Array, ys: Float64Array, pyramid: LinePyramid, range: XRange, columns: number): Downsampled {
+  const { from, to } = visibleSlice(xs, range);
+  const buckets = Math.max(1, Math.floor(columns));
+  const span = range.max - range.min;
+  if (to - from <= POINTS_PER_COLUMN * buckets || !(span > 0)) return everyPoint(xs, ys, from, to, range, pyramid.positiveOnly);
+
+  const markers: Marker[] = [];
+  const indices = new Uint32Array(POINTS_PER_COLUMN * (buckets + 2));
+  let count = 0;
+  const scale = buckets / span;
+  const withMarkers = pyramid.hasNonFinite();
+  const found: RangeSummary = { first: -1, last: -1, low: -1, high: -1 };
+  const picked = [0, 0, 0, 0];
+  const markerAt = [0, 0, 0];
+  let start = from;
+  while (start < to) {
+    const column = columnOf(xs[start] as number, range, scale, buckets);
+    // The column's end: the first index past `start` in a later column.
+    let low = start + 1;
+    let high = to;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (columnOf(xs[middle] as number, range, scale, buckets) > column) high = middle;
+      else low = middle + 1;
+    }
+    const end = low;
+    if (withMarkers && column >= 0 && column < buckets) {
+      // The first of each kind in the column, in index order.
+      let kinds = 0;
+      for (const kind of MARKER_KINDS) {
+        const at = pyramid.firstNonFinite(kind, start, end);
+        if (at < 0) continue;
+        let slot = kinds++;
+        while (slot > 0 && (markerAt[slot - 1] as number) > at) {
+          markerAt[slot] = markerAt[slot - 1] as number;
+          slot--;
+        }
+        markerAt[slot] = at;
+      }
+      for (let k = 0; k < kinds; k++) {
+        const at = markerAt[k] as number;
+        markers.push({ x: xs[at] as number, kind: markerKind(ys[at] as number) });
+      }
+    }
+    pyramid.query(ys, start, end, found);
+    if (found.first >= 0) {
+      picked[0] = found.first;
+      picked[1] = found.low;
+      picked[2] = found.high;
+      picked[3] = found.last;
+      // The four in index order, each once.
+      for (let a = 1; a < 4; a++) {
+        const value = picked[a] as number;
+        let b = a;
+        while (b > 0 && (picked[b - 1] as number) > value) {
+          picked[b] = picked[b - 1] as number;
+          b--;
+        }
+        picked[b] = value;
+      }
+      let previous = -1;
+      for (let k = 0; k < 4; k++) {
+        const index = picked[k] as number;
+        if (index !== previous) indices[count++] = index;
+        previous = index;
+      }
+    }
+    start = end;
+  }
   return { indices: indices.slice(0, count), markers };
 }

@@ -6,8 +6,9 @@
  * each line's value at the cursor (its latest value otherwise).
  *
  * Drawing works on a reduced copy of the visible range (downsample.ts),
- * recomputed on every zoom, pan or resize; the series' arrays are never
- * changed. Drag selects an x-range to zoom, the wheel zooms around the
+ * picked on every zoom, pan or resize from each line's pyramid (kept, like
+ * its smoothing, in a LineCache and continued over appended points); the
+ * series' arrays are never changed. Drag selects an x-range to zoom, the wheel zooms around the
  * cursor, Shift+drag or middle-drag pans, double-click shows everything
  * again. A zoom survives appended points; the full view follows them.
  */
@@ -16,9 +17,10 @@ import { button, h } from '../../shared/ui';
 import { alignTables, type LineTable } from './align';
 import { DURATION_INCREMENTS, X_AXIS_LABELS, xExtent, type LineCoords, type XAxisMode } from './axes';
 import { splitKind, type ChartLine } from './chartModel';
-import { downsample, nearestIndex, visibleSlice, type Marker, type XRange } from './downsample';
+import { downsampleSummarised, nearestIndex, visibleSlice, type Marker, type XRange } from './downsample';
 import { formatCompact, formatDuration, formatLogTick, formatTick, formatValue, formatX } from './format';
 import { LineCache } from './lineCache';
+import type { SmoothedValues } from './lineSmoother';
 import { robustRange, SAMPLE_LIMIT, strideSample } from './outliers';
 import { smoothingActive, smoothingSpan, type Smoothing } from './smoothing';
 import type { ChartTheme } from './theme';
@@ -42,7 +44,7 @@ const INTERACTION_HELP = 'Drag to zoom, wheel to zoom around the pointer, Shift+
 interface DrawnLine {
   line: ChartLine;
   coords: LineCoords;
-  smoothed?: Float64Array;
+  smoothed?: SmoothedValues;
   /** Points handed to uPlot in the last render. */
   drawnPoints: number;
 }
@@ -399,19 +401,20 @@ export class MetricChart {
     const sampleLimit = Math.ceil(SAMPLE_LIMIT / Math.max(1, this.drawn.length));
     for (const item of this.drawn) {
       const { x, y } = item.coords;
-      const picked = downsample(x, y, range, columns, { positiveOnly: log });
+      const picked = downsampleSummarised(x, y, this.cache.summary(item.line.key, log), range, columns);
       const n = picked.indices.length;
       const xs = new Float64Array(n);
       const raw = new Float64Array(n);
-      const smooth = item.smoothed ? new Float64Array(n) : undefined;
       for (let j = 0; j < n; j++) {
         const i = picked.indices[j] as number;
         xs[j] = x[i] as number;
         raw[j] = y[i] as number;
-        if (smooth && item.smoothed) {
-          const value = item.smoothed[i] as number;
-          smooth[j] = log && !(value > 0) ? NaN : value;
-        }
+      }
+      let smooth: Float64Array | undefined;
+      if (item.smoothed) {
+        smooth = new Float64Array(n);
+        item.smoothed.gather(picked.indices, smooth);
+        if (log) for (let j = 0; j < n; j++) if (!((smooth[j] as number) > 0)) smooth[j] = NaN;
       }
       item.drawnPoints = n;
       tables.push({ x: xs, columns: smooth ? [raw, smooth] : [raw] });
@@ -590,7 +593,7 @@ export class MetricChart {
       row.row.classList.toggle('distant', x !== undefined && (x < (xs[0] as number) || x > (xs[xs.length - 1] as number)));
       row.x.textContent = formatX(at, mode);
       row.raw.textContent = formatValue(item.coords.y[i] as number);
-      if (row.smoothed) row.smoothed.textContent = item.smoothed ? formatValue(item.smoothed[i] as number) : '—';
+      if (row.smoothed) row.smoothed.textContent = item.smoothed ? formatValue(item.smoothed.at(i)) : '—';
     });
   }
 }

@@ -6,7 +6,9 @@
  * metric logged every tenth step give nearly the same curve; with 1,000
  * evenly spaced points over the span the EMA equals TensorBoard's per-point
  * EMA of the same weight (charts pass smoothingSpan() of their x-range, up to
- * 9% more than the range). Pure: no DOM, typed arrays in and out.
+ * 9% more than the range). Both run from a state object that later points
+ * continue, so a line that grows is smoothed over its new points only
+ * (lineSmoother.ts). Pure: no DOM, typed arrays in and out.
  */
 
 export type SmoothingKind = 'ema' | 'average' | 'none';
@@ -71,16 +73,21 @@ export function averageWindow(weight: number, span: number): number {
  * average. A weight of 0 or kind 'none' returns the values unchanged.
  */
 export function smoothLine(xs: Float64Array, ys: Float64Array, smoothing: Smoothing, span: number): Float64Array {
+  const out = new Float64Array(ys.length);
   const weight = clampWeight(smoothing.weight);
-  if (smoothing.kind === 'none' || weight === 0) return finiteCopy(xs, ys);
-  if (smoothing.kind === 'ema') return emaLine(xs, ys, timeConstant(weight, span));
-  return runningAverageLine(xs, ys, averageWindow(weight, span));
+  if (smoothing.kind === 'none' || weight === 0) finiteRun(xs, ys, out, 0, ys.length);
+  else if (smoothing.kind === 'ema') emaRun(emaStart(xs, ys, timeConstant(weight, span)), xs, ys, out, 0, ys.length);
+  else averageRun(averageStart(averageWindow(weight, span)), xs, ys, out, 0, ys.length);
+  return out;
 }
 
-function finiteCopy(xs: Float64Array, ys: Float64Array): Float64Array {
-  const out = new Float64Array(ys.length);
-  for (let i = 0; i < ys.length; i++) out[i] = Number.isFinite(xs[i]) && Number.isFinite(ys[i]) ? (ys[i] as number) : NaN;
-  return out;
+/** Copies ys[from, to) to out, NaN where x or y is not finite (no smoothing). */
+function finiteRun(xs: Float64Array, ys: Float64Array, out: Float64Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) {
+    const x = xs[i] as number;
+    const y = ys[i] as number;
+    out[i] = x - x === 0 && y - y === 0 ? y : NaN;
+  }
 }
 
 /** x - x is 0 exactly when x is finite (NaN for NaN and ±Infinity); cheaper than Number.isFinite in hot loops. */
@@ -89,45 +96,100 @@ function finite(value: number): boolean {
 }
 
 /**
- * The spacing to assume before the first point: the distance from the first
- * usable x to the next distinct one (the spacing of evenly logged points).
+ * Where an irregularly spaced EMA stands after some points: runs continue it
+ * point by point, so appended points cost O(new) and give the very numbers a
+ * run over the whole line gives.
  */
-function leadingSpacing(xs: Float64Array, ys: Float64Array): number {
+export interface EmaState {
+  tau: number;
+  /** The first usable x (NaN before one), and whether a later, larger x fixed the leading spacing. */
+  firstX: number;
+  leadingKnown: boolean;
+  delta: number;
+  alpha: number;
+  keep: number;
+  numerator: number;
+  denominator: number;
+  baseNumerator: number;
+  baseDenominator: number;
+  groupX: number;
+  groupSum: number;
+  groupCount: number;
+}
+
+/**
+ * The spacing to assume before the first point: the distance from the first
+ * usable x to the next larger one (the spacing of evenly logged points).
+ */
+function leadingSpacing(xs: Float64Array, ys: Float64Array): { firstX: number; spacing: number } {
   let first = NaN;
   for (let i = 0; i < xs.length; i++) {
     const x = xs[i] as number;
     if (!finite(x) || !finite(ys[i] as number)) continue;
     if (Number.isNaN(first)) first = x;
-    else if (x > first) return x - first;
+    else if (x > first) return { firstX: first, spacing: x - first };
   }
-  return 0;
+  return { firstX: first, spacing: 0 };
+}
+
+/** The weight of a point `delta` after the previous one: 1 - e^(-Δx/τ); 1 (no memory) while no spacing is known. */
+export function emaAlpha(delta: number, tau: number): number {
+  return delta > 0 ? -Math.expm1(-delta / tau) : 1;
+}
+
+/** A fresh EMA over the line xs/ys (its leading spacing read from them), before its first point. */
+export function emaStart(xs: Float64Array, ys: Float64Array, tau: number): EmaState {
+  const { firstX, spacing } = leadingSpacing(xs, ys);
+  const alpha = emaAlpha(spacing, tau);
+  return {
+    tau,
+    firstX,
+    leadingKnown: spacing > 0,
+    delta: spacing,
+    alpha,
+    keep: 1 - alpha,
+    numerator: 0,
+    denominator: 0,
+    baseNumerator: 0,
+    baseDenominator: 0,
+    groupX: NaN,
+    groupSum: 0,
+    groupCount: 0,
+  };
 }
 
 /**
- * Irregularly spaced EMA: each point's weight is 1 - e^(-Δx/τ), Δx being the
- * distance to the previous point, and the result is divided by the total
- * weight so far (the debiasing), so the first value is the first point.
- * Points at the same x form a group that enters once, with the group's mean.
- * Where x goes back (unsorted input) the previous spacing stands in for Δx.
+ * Whether points [from, to) would have changed the leading spacing an EMA
+ * started with (it had at most one distinct x then): if so it must start over.
  */
-function emaLine(xs: Float64Array, ys: Float64Array, tau: number): Float64Array {
-  const n = ys.length;
-  const out = new Float64Array(n);
-  let delta = leadingSpacing(xs, ys);
-  let alpha = delta > 0 ? -Math.expm1(-delta / tau) : 1;
-  let keep = 1 - alpha;
-  let numerator = 0;
-  let denominator = 0;
-  let baseNumerator = 0;
-  let baseDenominator = 0;
-  let groupX = NaN;
-  let groupSum = 0;
-  let groupCount = 0;
-  for (let i = 0; i < n; i++) {
+export function emaLeadingChanges(state: EmaState, xs: Float64Array, ys: Float64Array, from: number, to: number): boolean {
+  if (state.leadingKnown) return false;
+  for (let i = from; i < to; i++) {
+    const x = xs[i] as number;
+    if (!finite(x) || !finite(ys[i] as number)) continue;
+    if (Number.isNaN(state.firstX)) state.firstX = x;
+    else if (x > state.firstX) return true;
+  }
+  return false;
+}
+
+/**
+ * Irregularly spaced EMA over points [from, to), continuing `state`, each
+ * point's value written to `out` (when given): numerator / denominator. Each
+ * point's weight is 1 - e^(-Δx/τ), Δx being the distance to the previous
+ * point, and the result is divided by the total weight so far (the
+ * debiasing), so the first value is the first point. Points at the same x
+ * form a group that enters once, with the group's mean. Where x goes back
+ * (unsorted input) the previous spacing stands in for Δx.
+ */
+export function emaRun(state: EmaState, xs: Float64Array, ys: Float64Array, out: Float64Array | null, from: number, to: number): void {
+  const tau = state.tau;
+  let { delta, alpha, keep, numerator, denominator, baseNumerator, baseDenominator, groupX, groupSum, groupCount } = state;
+  for (let i = from; i < to; i++) {
     const x = xs[i] as number;
     const y = ys[i] as number;
-    if (!finite(x) || !finite(y)) {
-      out[i] = NaN;
+    if (x - x !== 0 || y - y !== 0) {
+      if (out) out[i] = NaN;
       continue;
     }
     if (x === groupX) {
@@ -138,7 +200,7 @@ function emaLine(xs: Float64Array, ys: Float64Array, tau: number): Float64Array 
     } else {
       if (groupCount > 0 && x > groupX && x - groupX !== delta) {
         delta = x - groupX;
-        alpha = -Math.expm1(-delta / tau);
+        alpha = emaAlpha(delta, tau);
         keep = 1 - alpha;
       }
       baseNumerator = numerator;
@@ -149,22 +211,49 @@ function emaLine(xs: Float64Array, ys: Float64Array, tau: number): Float64Array 
       numerator = keep * baseNumerator + alpha * y;
       denominator = keep * baseDenominator + alpha;
     }
-    out[i] = numerator / denominator;
+    if (out) out[i] = numerator / denominator;
   }
-  return out;
+  state.delta = delta;
+  state.alpha = alpha;
+  state.keep = keep;
+  state.numerator = numerator;
+  state.denominator = denominator;
+  state.baseNumerator = baseNumerator;
+  state.baseDenominator = baseDenominator;
+  state.groupX = groupX;
+  state.groupSum = groupSum;
+  state.groupCount = groupCount;
 }
 
-/** The mean of the usable points with x in [x - window, x] up to this one (two pointers, O(n)). */
-function runningAverageLine(xs: Float64Array, ys: Float64Array, window: number): Float64Array {
-  const out = new Float64Array(ys.length).fill(NaN);
-  const usable = (i: number): boolean => finite(xs[i] as number) && finite(ys[i] as number);
-  let left = 0;
-  let sum = 0;
-  let count = 0;
-  let previousX = -Infinity;
-  for (let i = 0; i < ys.length; i++) {
-    if (!usable(i)) continue;
+/** Where a trailing running average stands: its window's first index, sum and count. */
+export interface AverageState {
+  window: number;
+  left: number;
+  sum: number;
+  count: number;
+  previousX: number;
+}
+
+export function averageStart(window: number): AverageState {
+  return { window, left: 0, sum: 0, count: 0, previousX: -Infinity };
+}
+
+/**
+ * The mean of the usable points with x in [x - window, x] up to each point of
+ * [from, to), continuing `state` (two pointers, O(n) over the line). Reads
+ * the points the window still holds, so xs/ys must keep the points before
+ * `from`. Each point's value (sum / count) is written to `out` when given.
+ */
+export function averageRun(state: AverageState, xs: Float64Array, ys: Float64Array, out: Float64Array | null, from: number, to: number): void {
+  const window = state.window;
+  let { left, sum, count, previousX } = state;
+  for (let i = from; i < to; i++) {
     const x = xs[i] as number;
+    const y = ys[i] as number;
+    if (x - x !== 0 || y - y !== 0) {
+      if (out) out[i] = NaN;
+      continue;
+    }
     if (x < previousX) {
       // x went back (unsorted input): start a new window here.
       left = i;
@@ -172,16 +261,23 @@ function runningAverageLine(xs: Float64Array, ys: Float64Array, window: number):
       count = 0;
     }
     previousX = x;
-    sum += ys[i] as number;
+    sum += y;
     count++;
-    while (left < i && (!usable(left) || (xs[left] as number) < x - window)) {
-      if (usable(left)) {
-        sum -= ys[left] as number;
+    const start = x - window;
+    while (left < i) {
+      const leftX = xs[left] as number;
+      const leftY = ys[left] as number;
+      if (leftX - leftX === 0 && leftY - leftY === 0) {
+        if (leftX >= start) break;
+        sum -= leftY;
         count--;
       }
       left++;
     }
-    out[i] = sum / count;
+    if (out) out[i] = sum / count;
   }
-  return out;
+  state.left = left;
+  state.sum = sum;
+  state.count = count;
+  state.previousX = previousX;
 }
