@@ -13,6 +13,7 @@ import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { launchChromium } from '../scripts/lib/browser.mjs';
+import { DARK_THEME_CSS, pageHtml } from './lib/pageHtml.mjs';
 /* global window */
 
 const root = resolve(import.meta.dirname, '..');
@@ -22,20 +23,7 @@ const work = mkdtempSync(join(tmpdir(), 'dlkit-bench-latency-'));
 
 await esbuild.build({ entryPoints: [join(root, 'bench', 'lib', 'latencyHost.ts')], bundle: true, platform: 'node', format: 'esm', outfile: join(work, 'host.mjs'), logLevel: 'error' });
 const { RunRegistry, findRuns } = await import(pathToFileURL(join(work, 'host.mjs')).href);
-const page = await esbuild.build({
-  entryPoints: [join(root, 'bench', 'lib', 'latencyPage.mjs')],
-  bundle: true,
-  platform: 'browser',
-  format: 'esm',
-  target: 'es2022',
-  outdir: join(work, 'page'),
-  write: false,
-  loader: { '.css': 'css' },
-  logLevel: 'error',
-});
-const pageFile = (extension) => page.outputFiles.find((file) => file.path.endsWith(extension))?.text ?? '';
-const html = `<!doctype html><html><head><meta charset="utf-8"><style>body { width: 1200px; } ${pageFile('.css')}</style></head>
-<body><div id="root"></div><script type="module">${pageFile('.js').replace(/<\/script/gi, '<\\/script')}</script></body></html>`;
+const html = await pageHtml(join(root, 'bench', 'lib', 'latencyPage.mjs'), `${DARK_THEME_CSS} body { width: 1200px; }`);
 
 const plain = (series) => series.map((s) => ({ ...s, steps: [...s.steps], values: [...s.values], wallTimes: [...s.wallTimes], epochs: [...s.epochs] }));
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));

@@ -11,34 +11,11 @@
 // Target: redraws under 50 ms. Prints the machine and a table; asserts nothing about time.
 import { cpus, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import * as esbuild from 'esbuild';
 import { launchChromium } from '../scripts/lib/browser.mjs';
+import { pageHtml } from './lib/pageHtml.mjs';
 
 const root = resolve(import.meta.dirname, '..');
-const built = await esbuild.build({
-  entryPoints: [join(root, 'bench', 'lib', 'redrawPage.mjs')],
-  bundle: true,
-  platform: 'browser',
-  format: 'esm',
-  target: 'es2022',
-  outdir: join(root, 'out', 'bench-redraw'),
-  write: false,
-  loader: { '.css': 'css' },
-  logLevel: 'error',
-});
-const output = (extension) => built.outputFiles.find((file) => file.path.endsWith(extension))?.text ?? '';
-
-// A dark VS Code theme's variables, so the charts draw as they would in the editor.
-const html = `<!doctype html>
-<html><head><meta charset="utf-8"><style>
-:root { --vscode-font-family: system-ui, sans-serif; --vscode-font-size: 13px; --vscode-foreground: #cccccc;
-  --vscode-editor-foreground: #d4d4d4; --vscode-editor-background: #1e1e1e; --vscode-descriptionForeground: #9d9d9d;
-  --vscode-panel-border: rgba(128, 128, 128, 0.35); --vscode-errorForeground: #f48771; }
-body { background: var(--vscode-editor-background); color: var(--vscode-foreground); margin: 0; padding: 0 20px; }
-${output('.css')}
-</style></head><body><div id="root"></div>
-<script type="module">${output('.js').replace(/<\/script/gi, '<\\/script')}</script>
-</body></html>`;
+const html = await pageHtml(join(root, 'bench', 'lib', 'redrawPage.mjs'));
 
 const browser = await launchChromium();
 let result;

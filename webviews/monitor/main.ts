@@ -6,7 +6,7 @@
 import '../shared/base.css';
 import './monitor.css';
 import type { MonitorToView, MonitorViewState, ViewToMonitor } from '../../src/protocol/monitorView';
-import { connect } from '../shared/vscode';
+import { connect, stateSaver } from '../shared/vscode';
 import { MonitorPage } from './page';
 import { restoreMonitorViewState } from './viewState';
 
@@ -16,17 +16,7 @@ document.body.classList.add('monitor-body');
 
 const state = restoreMonitorViewState(host.getState());
 
-// Sliders and typing save often; batching them is plenty. A timer, not an
-// animation frame: frames stop when the panel is hidden, and the state must still be saved.
-const SAVE_DELAY_MS = 100;
-let saveTimer: number | undefined;
-function save(): void {
-  if (saveTimer !== undefined) return;
-  saveTimer = window.setTimeout(() => {
-    saveTimer = undefined;
-    host.setState(state);
-  }, SAVE_DELAY_MS);
-}
+const save = stateSaver(host, state);
 
 const page = new MonitorPage({ state, save, post: (message) => host.post(message) });
 root.replaceChildren(page.element);

@@ -23,3 +23,20 @@ export function connect<ToHost, FromHost, State = unknown>(): HostChannel<ToHost
     setState: (state) => api.setState(state),
   };
 }
+
+/**
+ * A save() that writes `state` at most every 100 ms: sliders, typing,
+ * scrolling and panning save often. A timer, not an animation frame: frames
+ * stop when the panel is hidden, and the state must still be saved.
+ */
+export function stateSaver<State>(host: HostChannel<unknown, unknown, State>, state: State): () => void {
+  const SAVE_DELAY_MS = 100;
+  let timer: number | undefined;
+  return () => {
+    if (timer !== undefined) return;
+    timer = window.setTimeout(() => {
+      timer = undefined;
+      host.setState(state);
+    }, SAVE_DELAY_MS);
+  };
+}

@@ -8,7 +8,7 @@ import '../shared/base.css';
 import './summary.css';
 import type { SummaryHostMessage, SummaryViewMessage, SummaryViewState } from '../../src/protocol/summaryView';
 import { button, h, progressRing } from '../shared/ui';
-import { connect } from '../shared/vscode';
+import { connect, stateSaver } from '../shared/vscode';
 import { SummaryPage, summaryKey } from './page';
 import { restoreViewState, type ViewState } from './viewState';
 
@@ -19,17 +19,7 @@ document.body.classList.add('summary-body');
 const view = restoreViewState(host.getState());
 let page: SummaryPage | undefined;
 
-// Scrolling and panning save often; batching them is plenty. A timer, not an
-// animation frame: frames stop when the panel is hidden, and the state must still be saved.
-const SAVE_DELAY_MS = 100;
-let saveTimer: number | undefined;
-function save(): void {
-  if (saveTimer !== undefined) return;
-  saveTimer = window.setTimeout(() => {
-    saveTimer = undefined;
-    host.setState(view);
-  }, SAVE_DELAY_MS);
-}
+const save = stateSaver(host, view);
 
 function post(message: SummaryViewMessage): void {
   host.post(message);
