@@ -11,12 +11,19 @@ import { e2eContext } from './context';
  * Lightning metrics.csv) as charts; a background process appending to a run log while the
  * panel watches.
  */
+/** A 3×2 red PNG (zlib-encoded, valid CRCs). */
+const PNG_3x2 = 'iVBORw0KGgoAAAANSUhEUgAAAAMAAAACCAIAAAASFvFNAAAAEElEQVR4nGP4z8AAQQxwFgBB0gX7h/C5SAAAAABJRU5ErkJggg==';
+
 describe('Training Monitor (packaged VSIX in code-server)', () => {
   let page: Page;
   let writer: ChildProcess | undefined;
 
   before(async () => {
-    const { browser, url } = e2eContext();
+    const { browser, url, workspace } = e2eContext();
+    // The Python with PyTorch (the one on PATH may lack it), chosen the way a user would: the
+    // setting. Written before the window opens, so that it is read with the workspace.
+    mkdirSync(join(workspace, '.vscode'), { recursive: true });
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'deepLearningKit.training.pythonPath': process.env['DLKIT_PYTHON'] ?? '/usr/bin/python3' }));
     page = await openWorkbench(browser, url);
   });
 
@@ -67,6 +74,12 @@ describe('Training Monitor (packaged VSIX in code-server)', () => {
     const names = await rows.allInnerTexts();
     for (const run of ['cnn-baseline', 'cnn-wider', 'training.log', 'version_0']) assert.ok(names.some((name) => name.includes(run)), `runs: ${names.join(' | ')}`);
     await page.screenshot({ path: join(e2eContext().resultsDir, 'monitor-runs.png') });
+    // The two run-log runs side by side: they differ in the width of the network.
+    await frame.locator('[data-testid="tab-hparams"]').click();
+    const width = frame.locator('[data-testid="hparam-row"]', { hasText: 'width' }).first();
+    await width.waitFor({ timeout: 10_000 });
+    assert.equal(await width.getAttribute('data-differs'), 'true');
+    await page.screenshot({ path: join(e2eContext().resultsDir, 'monitor-hparams.png') });
     await frame.locator('[data-testid="tab-charts"]').click();
     await page.screenshot({ path: join(e2eContext().resultsDir, 'monitor-charts.png') });
   });
@@ -93,6 +106,14 @@ describe('Training Monitor (packaged VSIX in code-server)', () => {
     await waitFor('more points to arrive', async () => (await pointsIn(frame, 'loss')) >= early + 20);
     await page.screenshot({ path: join(resultsDir, 'monitor-live.png') });
 
+    // A sample image the run writes shows in the gallery.
+    mkdirSync(join(run, 'samples'));
+    writeFileSync(join(run, 'samples', 'epoch-001.png'), Buffer.from(PNG_3x2, 'base64'));
+    await frame.locator('[data-testid="tab-images"]').click();
+    await frame.locator('[data-testid="gallery-image"]', { hasText: 'epoch-001.png' }).first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(resultsDir, 'monitor-images.png') });
+    await frame.locator('[data-testid="tab-charts"]').click();
+
     // The page holds no history of its own: a reload asks the host, and nothing is lost.
     const beforeReload = await pointsIn(frame, 'loss');
     await runCommand(page, 'Developer: Reload Webviews');
@@ -109,9 +130,6 @@ describe('Training Monitor (packaged VSIX in code-server)', () => {
   it('runs a scaffolded PyTorch project from the panel and draws its curves as it trains', async function () {
     this.timeout(240_000);
     const { workspace, resultsDir } = e2eContext();
-    // The Python with PyTorch (the one on PATH may lack it), chosen the way a user would: the setting.
-    mkdirSync(join(workspace, '.vscode'), { recursive: true });
-    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'deepLearningKit.training.pythonPath': process.env['DLKIT_PYTHON'] ?? '/usr/bin/python3' }));
     execFileSync(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'scaffold', '--arch', 'cnn', '--style', 'pytorch', '--out', workspace, '--name', 'e2e_monitor'], { stdio: 'ignore' });
     const frame = await monitorFrame();
     await frame.locator('[data-testid="tab-runs"]').click();
