@@ -48,15 +48,17 @@ export function registerMonitor(context: vscode.ExtensionContext, log: vscode.Lo
     const pid = run.tracker.info.pid;
     if (pid === undefined) return undefined;
     const processes = runner.processes();
-    const owner = processes.find((p) => p.id === pid) ?? processes.find((p) => p.id === runner.ownsPid(pid));
+    let owner = processes.find((p) => p.id === pid);
+    if (!owner) {
+      const ownerId = runner.ownsPid(pid);
+      owner = processes.find((p) => p.id === ownerId);
+    }
     return owner && { id: owner.id, running: owner.exitCode === undefined };
   };
 
   const viewsOf = (runs: TrackedRun[]): { run: TrackedRun; view: RunView }[] => {
     const now = Date.now();
-    return runs.map((run) => {
-      return { run, view: runView(run.tracker, run.name, run.colour, now, ownProcess(run)) };
-    });
+    return runs.map((run) => ({ run, view: runView(run.tracker, run.name, run.colour, now, ownProcess(run)) }));
   };
   const runViews = (): RunView[] => viewsOf(registry.list()).map(({ view }) => view);
 
