@@ -8,7 +8,10 @@
  */
 import type { RunSource } from '../formats/runDiscovery';
 import { RUN_COLOURS } from './runView';
-import { RunTracker, type PollResult } from './runTracker';
+import { RunTracker, type PollResult, type TrackedSeries } from './runTracker';
+
+/** Points kept across all runs (32 bytes each: ~380 MB); beyond, the largest series are thinned. */
+export const MAX_TOTAL_POINTS = 12_000_000;
 
 export interface DiscoveredRun {
   source: RunSource;
@@ -40,6 +43,8 @@ export interface RegistryOptions {
   idlePollMs?: number;
   /** Runs that grew this recently, or say they run, are polled at the live pace. */
   liveWindowMs?: number;
+  maxTotalPoints?: number;
+  maxSeriesPoints?: number;
 }
 
 export class RunRegistry {
@@ -173,7 +178,7 @@ export class RunRegistry {
         }
         continue;
       }
-      this.runs.set(source.path, { tracker: new RunTracker(source, this.now, this.discoveredOnce), name, colour: this.colourFor(source.path) });
+      this.runs.set(source.path, { tracker: new RunTracker(source, { now: this.now, watchedFromStart: this.discoveredOnce, maxSeriesPoints: this.options.maxSeriesPoints }), name, colour: this.colourFor(source.path) });
       runsChanged = true;
     }
     for (const id of [...this.runs.keys()]) {
@@ -194,8 +199,30 @@ export class RunRegistry {
         if (result.grown.length > 0 || result.metaChanged) polled.set(run.tracker.id, result);
       }),
     );
+    this.keepWithinBudget(polled);
     if (this.disposed || (!runsChanged && polled.size === 0)) return;
     for (const listener of this.listeners) listener({ runsChanged, polled });
+  }
+
+  /** Thins the largest series of all runs until every run together holds at most maxTotalPoints. */
+  private keepWithinBudget(polled: Map<string, PollResult>): void {
+    const budget = this.options.maxTotalPoints ?? MAX_TOTAL_POINTS;
+    let total = 0;
+    for (const run of this.runs.values()) total += run.tracker.pointCount;
+    while (total > budget) {
+      let largest: { run: TrackedRun; series: TrackedSeries } | undefined;
+      for (const run of this.runs.values()) {
+        for (const series of run.tracker.series.values()) {
+          if (!largest || series.columns.length > largest.series.columns.length) largest = { run, series };
+        }
+      }
+      if (!largest || largest.series.columns.length < 2) return;
+      const before = largest.series.columns.length;
+      largest.run.tracker.thin(largest.series);
+      total -= before - largest.series.columns.length;
+      const id = largest.run.tracker.id;
+      polled.set(id, { grown: polled.get(id)?.grown ?? [], metaChanged: true });
+    }
   }
 
   /** The run's remembered colour, else the first one no current run has. */

@@ -15,6 +15,10 @@ import { GALLERY_LIMIT, SampleImages } from './sampleImages';
 import { SeriesColumns } from './seriesColumns';
 
 const MAX_WARNINGS = 50;
+/** Bytes one reader poll may read before its points are stored: bounds what a huge file holds in flight. */
+export const POLL_BYTES = 16 * 1024 * 1024;
+/** Points kept per series (32 bytes each); beyond, older points are thinned for the charts. */
+export const MAX_SERIES_POINTS = 2_000_000;
 
 export interface TrackedSeries {
   key: string;
@@ -26,6 +30,8 @@ export interface TrackedSeries {
   files: Set<string>;
   /** The first index not yet handed out by takeAppends() (Infinity: nothing new). */
   dirtyFrom: number;
+  /** Older points were thinned to keep memory bounded: the series no longer holds every point logged. */
+  thinned: boolean;
 }
 
 /** What one poll changed. */
@@ -34,6 +40,16 @@ export interface PollResult {
   grown: { series: TrackedSeries; from: number }[];
   /** Run facts, hyper-parameters, images or warnings changed. */
   metaChanged: boolean;
+}
+
+export interface TrackerOptions {
+  now?: () => number;
+  /**
+   * The run appeared while the monitor watched, so even its first poll reads
+   * points written live (alerts look at those).
+   */
+  watchedFromStart?: boolean;
+  maxSeriesPoints?: number;
 }
 
 export function seriesKey(runId: string, tag: string, split: string | undefined): string {
@@ -62,17 +78,19 @@ export class RunTracker {
   private polls = 0;
   private busy: Promise<PollResult> | undefined;
 
-  /**
-   * @param watchedFromStart the run appeared while the monitor watched, so even
-   *   its first poll reads points written live (alerts look at those).
-   */
+  private readonly now: () => number;
+  private readonly watchedFromStart: boolean;
+  private readonly maxSeriesPoints: number;
+
   constructor(
     public source: RunSource,
-    private readonly now: () => number = Date.now,
-    private readonly watchedFromStart = false,
+    options: TrackerOptions = {},
   ) {
+    this.now = options.now ?? Date.now;
+    this.watchedFromStart = options.watchedFromStart ?? false;
+    this.maxSeriesPoints = options.maxSeriesPoints ?? MAX_SERIES_POINTS;
     this.id = source.path;
-    this.firstPolledMs = now();
+    this.firstPolledMs = this.now();
     const folder = source.format === 'keras-csv' ? path.dirname(source.path) : source.path;
     if (source.format !== 'keras-csv') this.samples = new SampleImages(path.join(folder, 'samples'));
     this.syncFiles(source.files);
@@ -109,17 +127,22 @@ export class RunTracker {
     const result: PollResult = { grown: [], metaChanged: false };
     const starts = new Map<TrackedSeries, number>();
     for (const [file, reader] of this.readers) {
-      let update: LogUpdate;
-      try {
-        update = await reader.poll();
-      } catch (error) {
-        // A file that is not what its name says: named once, then left alone.
-        this.readers.delete(file);
-        this.warn(errorText(error).startsWith(path.basename(file)) ? errorText(error) : `${path.basename(file)}: ${errorText(error)}`);
-        result.metaChanged = true;
-        continue;
+      // In bounded steps: a huge file never holds more than POLL_BYTES of points in flight.
+      for (let more = true; more; ) {
+        let update: LogUpdate;
+        try {
+          update = await reader.poll({ maxBytes: POLL_BYTES });
+        } catch (error) {
+          // A file that is not what its name says: named once, then left alone.
+          this.readers.delete(file);
+          this.warn(errorText(error).startsWith(path.basename(file)) ? errorText(error) : `${path.basename(file)}: ${errorText(error)}`);
+          result.metaChanged = true;
+          break;
+        }
+        if (this.apply(file, update, starts)) result.metaChanged = true;
+        if (this.keepWithinBounds(starts)) result.metaChanged = true;
+        more = update.more === true;
       }
-      if (this.apply(file, update, starts)) result.metaChanged = true;
     }
     if (this.samples) {
       const images = await this.samples.poll((line) => this.warn(line));
@@ -196,11 +219,48 @@ export class RunTracker {
     return metaChanged;
   }
 
+  /** Thins every series past maxSeriesPoints; true when one was. */
+  private keepWithinBounds(starts: Map<TrackedSeries, number>): boolean {
+    let thinned = false;
+    for (const series of this.series.values()) {
+      if (series.columns.length <= this.maxSeriesPoints) continue;
+      const before = series.columns.length;
+      while (series.columns.length > this.maxSeriesPoints) this.thin(series);
+      // The new points moved down with the removed ones (alerts look from here; the panel gets it all anew).
+      const from = starts.get(series);
+      if (from !== undefined) starts.set(series, Math.max(0, from - (before - series.columns.length)));
+      thinned = true;
+    }
+    return thinned;
+  }
+
+  /** Halves the older points of `series` (see SeriesColumns.thinOlderHalf); the panel gets it anew. */
+  thin(series: TrackedSeries): void {
+    series.columns.thinOlderHalf();
+    series.dirtyFrom = 0;
+    if (!series.thinned) {
+      series.thinned = true;
+      const name = series.split ? `${series.split} ${series.metric}` : series.tag;
+      this.warn(`${name}: too many points to keep them all in memory; older ones are thinned for the charts (Export CSV reads the log files in full)`);
+    }
+  }
+
+  get pointCount(): number {
+    let count = 0;
+    for (const series of this.series.values()) count += series.columns.length;
+    return count;
+  }
+
+  /** Whether any series was thinned. */
+  get thinned(): boolean {
+    return [...this.series.values()].some((series) => series.thinned);
+  }
+
   private seriesFor(points: ScalarSeries): TrackedSeries {
     const key = seriesKey(this.id, points.tag, points.split);
     let series = this.series.get(key);
     if (!series) {
-      series = { key, tag: points.tag, metric: points.metric, columns: new SeriesColumns(), files: new Set(), dirtyFrom: Infinity };
+      series = { key, tag: points.tag, metric: points.metric, columns: new SeriesColumns(), files: new Set(), dirtyFrom: Infinity, thinned: false };
       if (points.split !== undefined) series.split = points.split;
       this.series.set(key, series);
     }

@@ -63,6 +63,29 @@ export class SeriesColumns {
     return this.epochs[index]!;
   }
 
+  /**
+   * Halves the resolution of the older half of the series in place: of its
+   * points every other one stays, and every NaN/±Inf value. The newer half is
+   * kept whole, so repeated thinning keeps recent points exact and old ones
+   * ever coarser. Returns the new length.
+   */
+  thinOlderHalf(): number {
+    const half = Math.floor(this.length / 2);
+    let kept = 0;
+    for (let i = 0; i < this.length; i++) {
+      if (i < half && i % 2 === 1 && Number.isFinite(this.values[i]!)) continue;
+      if (kept !== i) {
+        this.steps[kept] = this.steps[i]!;
+        this.values[kept] = this.values[i]!;
+        this.wallTimes[kept] = this.wallTimes[i]!;
+        this.epochs[kept] = this.epochs[i]!;
+      }
+      kept++;
+    }
+    this.length = kept;
+    return kept;
+  }
+
   /** The values so far, as a view (valid until the next append). */
   valueView(): Float64Array {
     return this.values.subarray(0, this.length);

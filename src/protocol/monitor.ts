@@ -91,6 +91,11 @@ export interface LogUpdate {
    * `split`, when set) whose step is at least `fromStep`.
    */
   rewinds?: { tag: string; split?: string; fromStep: number }[];
+  /**
+   * Set when the poll stopped at its byte limit (`poll({ maxBytes })`) with
+   * more already in the file: poll again to go on.
+   */
+  more?: boolean;
   /** Set when the file shrank or was replaced: the reader started over, earlier points are void. */
   restarted?: boolean;
   /** Records, rows or lines skipped as damaged (a bad CRC, a ragged row, a broken line), this poll. */

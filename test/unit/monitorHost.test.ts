@@ -74,6 +74,57 @@ describe('monitor host', () => {
     });
   });
 
+  describe('memory bounds', () => {
+    const row = (step: number, loss: number | string) => `${JSON.stringify({ step, epoch: 1, split: 'train', time: step, loss })}\n`;
+
+    it('thins the older half of a series, keeping the newer half and every NaN/Inf', () => {
+      const columns = new SeriesColumns();
+      const steps = Array.from({ length: 10 }, (_, i) => i);
+      columns.append(points(steps, steps.map((s) => (s === 1 ? NaN : s))));
+      // The older half 0..4 keeps 0, 2, 4 and the NaN at 1; the newer half 5..9 stays whole.
+      assert.equal(columns.thinOlderHalf(), 9);
+      assert.deepEqual([...columns.copy().steps], [0, 1, 2, 4, 5, 6, 7, 8, 9]);
+      assert.ok(Number.isNaN(columns.valueAt(1)));
+      assert.equal(columns.valueAt(3), 4);
+    });
+
+    it('keeps a series within its point budget, tells the panel to take it anew, and exports every logged point from the file', async () => {
+      const run = path.join(dir, 'runs', 'long');
+      mkdirSync(run, { recursive: true });
+      writeFileSync(path.join(run, 'metrics.jsonl'), Array.from({ length: 1000 }, (_, i) => row(i + 1, i === 10 ? 'NaN' : 1 / (i + 1))).join(''));
+      const [source] = await findRuns(dir);
+      const tracker = new RunTracker(source!, { maxSeriesPoints: 100 });
+      await tracker.poll();
+      const loss = [...tracker.series.values()][0]!;
+      assert.ok(loss.columns.length <= 100 && loss.columns.length > 50, `kept ${loss.columns.length}`);
+      const kept = [...loss.columns.copy().steps];
+      assert.deepEqual(kept.slice(-40), Array.from({ length: 40 }, (_, i) => 961 + i), 'the newest points are all there');
+      assert.ok(kept.includes(11), 'the NaN at step 11 is kept');
+      assert.ok(tracker.thinned);
+      assert.match(tracker.warnings.join('\n'), /train loss: too many points to keep them all in memory/);
+      assert.equal(tracker.takeAppends()[0]?.from, 0);
+
+      let text = '';
+      for await (const chunk of csvChunks([{ name: 'runs/long', run: tracker }])) text += chunk;
+      const lines = text.trim().split('\n');
+      assert.equal(lines.length, 1001, 'header and every logged point');
+      assert.equal(lines[11], 'runs/long,loss,loss,train,11,1,11,NaN');
+    });
+
+    it('keeps all runs together within the total budget by thinning the largest series', async () => {
+      for (const [name, count] of [['big', 600], ['small', 100]] as const) {
+        mkdirSync(path.join(dir, 'runs', name), { recursive: true });
+        writeFileSync(path.join(dir, 'runs', name, 'metrics.jsonl'), Array.from({ length: count }, (_, i) => row(i + 1, 1 / (i + 1))).join(''));
+      }
+      const registry = new RunRegistry({ discover: async () => (await findRuns(dir)).map((source) => ({ source, name: path.relative(dir, source.path) })), maxTotalPoints: 400 });
+      await registry.refresh();
+      const sizes = Object.fromEntries(registry.list().map((run) => [run.name, run.tracker.pointCount]));
+      assert.ok(sizes['runs/big']! + sizes['runs/small']! <= 400, JSON.stringify(sizes));
+      assert.equal(sizes['runs/small'], 100, 'the small run is untouched');
+      registry.dispose();
+    });
+  });
+
   describe('run status and time left', () => {
     const base = { pid: undefined, pidAlive: undefined, lastGrowthMs: undefined, lastWriteMs: undefined, nowMs: 100_000_000, ownProcess: undefined };
     it('believes finished and failed', () => {
@@ -190,7 +241,8 @@ describe('monitor host', () => {
       const [source] = await findRuns(dir);
       const tracker = new RunTracker(source!);
       await tracker.poll();
-      const text = [...csvChunks([{ name: 'runs/a,b', run: tracker }])].join('');
+      let text = '';
+      for await (const chunk of csvChunks([{ name: 'runs/a,b', run: tracker }])) text += chunk;
       assert.equal(text, [CSV_HEADER, '"runs/a,b",loss,loss,train,1,1,10.5,2', '"runs/a,b",loss,loss,train,2,1,11,NaN', '"runs/a,b",loss,loss,val,2,1,12,1.5', ''].join('\n'));
       assert.equal(csvField('say "hi"'), '"say ""hi"""');
     });
