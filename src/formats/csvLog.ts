@@ -17,7 +17,7 @@
  */
 import * as path from 'node:path';
 import type { HyperParameters, LogUpdate } from '../protocol/monitor';
-import type { LogReader } from './logReader';
+import type { LogReader, PollLimit } from './logReader';
 import { parseSimpleYaml } from './simpleYaml';
 import { splitFromName } from './splitNames';
 import { TextTail, UpdateBuilder, WarningLog, parseNumber, readSmallFile } from './textTail';
@@ -117,7 +117,7 @@ abstract class CsvReaderBase implements LogReader {
     this.columns = this.header.map((name) => this.column(name));
   }
 
-  async poll(): Promise<LogUpdate> {
+  async poll(limit?: PollLimit): Promise<LogUpdate> {
     const out = new UpdateBuilder(this.warnings);
     const read = await this.tail.read((line) => {
       if (line.trim() === '') return;
@@ -140,8 +140,9 @@ abstract class CsvReaderBase implements LogReader {
       }
       this.row(cells, out);
       this.rowIndex++;
-    }, { onRestart: () => this.onRestart() });
+    }, { onRestart: () => this.onRestart(), maxBytes: limit?.maxBytes });
     if (read.restarted) out.restarted = true;
+    out.more = read.more;
     out.skip(this.file, 'long', 'lines longer than 1 MB skipped', read.oversized);
     await this.sideFiles(out, read.restarted);
     return out.build();

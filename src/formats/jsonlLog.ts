@@ -17,7 +17,7 @@
  */
 import * as path from 'node:path';
 import type { HyperParameters, LogUpdate, RunInfo } from '../protocol/monitor';
-import type { LogReader } from './logReader';
+import type { LogReader, PollLimit } from './logReader';
 import { splitFromName } from './splitNames';
 import { TextTail, UpdateBuilder, WarningLog, readSmallFile } from './textTail';
 
@@ -152,7 +152,7 @@ class JsonlReader implements LogReader {
     this.tail = new TextTail(file);
   }
 
-  async poll(): Promise<LogUpdate> {
+  async poll(limit?: PollLimit): Promise<LogUpdate> {
     const out = new UpdateBuilder(this.warnings);
     const changed = await this.readRunJson(out);
     const read = await this.tail.read((line) => this.line(line, out), {
@@ -168,8 +168,10 @@ class JsonlReader implements LogReader {
         out.skip(this.file, 'unterminated', 'a last line left unfinished by an ended run dropped');
         return false;
       },
+      maxBytes: limit?.maxBytes,
     });
     if (read.restarted) out.restarted = true;
+    out.more = read.more;
     out.skip(this.file, 'long', 'lines longer than 1 MB skipped', read.oversized);
     // Both again after a restart: the consumer starts the run over.
     if (this.hparams && (changed.hparams || read.restarted)) out.hparams = this.hparams;

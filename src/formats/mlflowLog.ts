@@ -8,13 +8,18 @@
  * `meta.yaml` gives the run's facts: `run_name`, `status` (stored as the
  * RunStatus number: 1 RUNNING, 2 SCHEDULED, 3 FINISHED, 4 FAILED, 5 KILLED;
  * the name is accepted too), `start_time` and `end_time` (milliseconds).
+ *
+ * A bounded poll (`maxBytes`) counts the bytes read across the metric files
+ * and stops between files or at a line boundary inside one; the next poll
+ * starts with the file after the one it stopped in (round robin), so a file
+ * that keeps growing cannot starve the rest.
  */
 import type { Dirent } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { HyperParameters, LogUpdate, RunInfo } from '../protocol/monitor';
 import { FormatError, asFormatError } from './errors';
-import type { LogReader } from './logReader';
+import type { LogReader, PollLimit } from './logReader';
 import { parseSimpleYaml } from './simpleYaml';
 import { splitFromName } from './splitNames';
 import { TextTail, UpdateBuilder, WarningLog, parseNumber, readSmallFile, scalarFromText } from './textTail';
@@ -101,12 +106,14 @@ class MlflowReader implements LogReader {
   private metaSignature: string | undefined;
   private run: RunInfo | undefined;
   private runText: string | undefined;
+  /** The metric file the next poll starts with, after a bounded poll stopped. */
+  private resumeAt: string | undefined;
 
   constructor(runDir: string) {
     this.file = runDir;
   }
 
-  async poll(): Promise<LogUpdate> {
+  async poll(limit?: PollLimit): Promise<LogUpdate> {
     let stat;
     try {
       stat = await fs.stat(this.file);
@@ -116,14 +123,18 @@ class MlflowReader implements LogReader {
     if (!stat.isDirectory()) throw new FormatError(this.file, 'not a folder (an MLflow run is a folder with metrics/, params/, tags/)');
 
     const out = new UpdateBuilder(this.warnings);
-    const restarted = await this.readMetrics(out);
+    const maxBytes = limit?.maxBytes ?? Infinity;
+    let metrics = await this.readMetrics(out, maxBytes);
+    const restarted = metrics.restarted;
     if (restarted) {
       // One metrics file was rewritten: what the others gave before is void too, read everything again.
       for (const tail of this.tails.values()) tail.reset();
+      this.resumeAt = undefined;
       out.clearPoints();
-      await this.readMetrics(out);
+      metrics = await this.readMetrics(out, maxBytes);
       out.restarted = true;
     }
+    out.more = metrics.more;
     const hparams = await this.readParams(out);
     if (hparams !== undefined) out.hparams = hparams;
     else if (restarted && this.hparams !== undefined) out.hparams = this.hparams;
@@ -146,8 +157,12 @@ class MlflowReader implements LogReader {
     return true;
   }
 
-  /** Reads what every metrics file gained; true when one of them was rewritten. */
-  private async readMetrics(out: UpdateBuilder): Promise<boolean> {
+  /**
+   * Reads what the metrics files gained, from where the last bounded poll
+   * stopped, until `maxBytes` were read: whether one of them was rewritten,
+   * and whether the poll stopped with more to read.
+   */
+  private async readMetrics(out: UpdateBuilder, maxBytes: number): Promise<{ restarted: boolean; more: boolean }> {
     const metricsDir = path.join(this.file, 'metrics');
     const names = await listFiles(metricsDir, MAX_FILES);
     if (names.length >= MAX_FILES) out.warn(metricsDir, 'many', `more than ${MAX_FILES} metric files: the rest are not read`);
@@ -159,7 +174,15 @@ class MlflowReader implements LogReader {
         restarted = true;
       }
     }
-    for (const name of names) {
+    const first = this.resumeAt === undefined ? 0 : Math.max(0, names.indexOf(this.resumeAt));
+    this.resumeAt = undefined;
+    let used = 0;
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(first + k) % names.length]!;
+      if (used > 0 && used >= maxBytes) {
+        this.resumeAt = name;
+        return { restarted, more: await this.anyUnread(metricsDir, names, first + k, first + names.length) };
+      }
       const file = path.join(metricsDir, ...name.split('/'));
       let tail = this.tails.get(name);
       if (!tail) {
@@ -168,17 +191,25 @@ class MlflowReader implements LogReader {
       }
       const { metric, split } = splitFromName(name);
       try {
-        const read = await tail.read((line) => {
-          if (line.trim() === '') return;
-          const parsed = parseMlflowMetricLine(line);
-          if (!parsed) {
-            out.skip(file, 'line', 'lines that are not "timestamp value step" skipped');
-            return;
-          }
-          out.add(name, metric, split, parsed.step, parsed.value, parsed.timestamp / 1000, NaN);
-        });
+        const read = await tail.read(
+          (line) => {
+            if (line.trim() === '') return;
+            const parsed = parseMlflowMetricLine(line);
+            if (!parsed) {
+              out.skip(file, 'line', 'lines that are not "timestamp value step" skipped');
+              return;
+            }
+            out.add(name, metric, split, parsed.step, parsed.value, parsed.timestamp / 1000, NaN);
+          },
+          { maxBytes: maxBytes - used },
+        );
         out.skip(file, 'long', 'lines longer than 1 MB skipped', read.oversized);
         if (read.restarted) restarted = true;
+        used += read.consumed;
+        if (read.more) {
+          this.resumeAt = names[(first + k + 1) % names.length];
+          return { restarted, more: true };
+        }
       } catch (error) {
         if (error instanceof FormatError && /ENOENT/.test(error.message)) {
           // Deleted between listing and reading.
@@ -188,7 +219,22 @@ class MlflowReader implements LogReader {
         throw error;
       }
     }
-    return restarted;
+    return { restarted, more: false };
+  }
+
+  /** Whether a metrics file of `names[from, to)` (indices taken round) holds bytes not read yet, or was cut short. */
+  private async anyUnread(metricsDir: string, names: string[], from: number, to: number): Promise<boolean> {
+    for (let i = from; i < to; i++) {
+      const name = names[i % names.length]!;
+      try {
+        const stat = await fs.stat(path.join(metricsDir, ...name.split('/')));
+        if (stat.size !== (this.tails.get(name)?.offset ?? 0)) return true;
+      } catch {
+        // Deleted since the listing: the next poll notices.
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The params (and run name) when they changed since the last poll. */

@@ -10,7 +10,9 @@
  * changed is read again from byte 0 (`restarted`). Lines longer than the cap
  * are dropped without being held in memory, and counted. The whole lines of a
  * chunk are decoded as one string and split there: one decode per chunk, not
- * per line.
+ * per line. A read may be bounded (`maxBytes`): it then stops at the first line
+ * boundary at or past that many bytes, or inside an oversized line being
+ * dropped, and says whether the file holds more.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -36,6 +38,10 @@ export interface TailRead {
   lines: number;
   /** Lines dropped for being longer than the cap. */
   oversized: number;
+  /** Bytes of the file this read consumed (from the offset it started at, or from 0 after a restart). */
+  consumed: number;
+  /** The read stopped at its byte limit with bytes beyond the offset already in the file. */
+  more: boolean;
 }
 
 export interface TailReadOptions {
@@ -46,6 +52,11 @@ export interface TailReadOptions {
   takeUnterminated?: (line: string) => boolean;
   /** Called when the file was rewritten or replaced, before its first line is handed over. */
   onRestart?: () => void;
+  /**
+   * Stop at the first line boundary once this many bytes were consumed (a
+   * line is never split: one longer than this is still read whole).
+   */
+  maxBytes?: number;
 }
 
 export class TextTail {
@@ -110,6 +121,10 @@ export class TextTail {
     this.ino = stat.ino;
 
     const end = stat.size;
+    const startPos = this.pos;
+    /** The file position from which a line end stops the read (Infinity: read to the end). */
+    const stopAt = options.maxBytes === undefined || Number.isNaN(options.maxBytes) ? Infinity : startPos + Math.max(0, options.maxBytes);
+    let limited = false;
     let readPos = this.pos;
     /** A line begun in an earlier chunk: copies, since the chunk buffer is reused. */
     let pending: Buffer[] = [];
@@ -145,7 +160,13 @@ export class TextTail {
       const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end - readPos), readPos);
       if (bytesRead === 0) break;
       const data = buffer.subarray(0, bytesRead);
-      const last = data.lastIndexOf(10);
+      let last = data.lastIndexOf(10);
+      // The first line end at or past the limit ends this read.
+      const firstStop = Math.max(0, stopAt - readPos - 1);
+      if (firstStop <= last) {
+        last = data.indexOf(10, firstStop);
+        limited = true;
+      }
       let from = 0;
       while (from <= last) {
         const lineStart = readPos + from - pendingLength;
@@ -176,6 +197,7 @@ export class TextTail {
         from = nl + 1;
         this.pos = readPos + from;
       }
+      if (limited) break;
       const rest = data.subarray(from);
       if (this.discarding) {
         this.pos = readPos + bytesRead;
@@ -191,9 +213,14 @@ export class TextTail {
         }
       }
       readPos += bytesRead;
+      // Dropping an oversized line: its bytes are consumed, so a bounded read may stop inside it.
+      if (this.discarding && this.pos >= stopAt) {
+        limited = true;
+        break;
+      }
     }
 
-    if (pendingLength > 0 && options.takeUnterminated) {
+    if (pendingLength > 0 && !limited && options.takeUnterminated) {
       const text = Buffer.concat(pending).toString('utf8');
       if (options.takeUnterminated(text)) {
         const start = this.pos;
@@ -201,7 +228,7 @@ export class TextTail {
         emit([Buffer.from(text, 'utf8')], start);
       }
     }
-    return { restarted, lines, oversized };
+    return { restarted, lines, oversized, consumed: this.pos - startPos, more: limited && this.pos < end };
   }
 
   private async sameHead(handle: fs.FileHandle): Promise<boolean> {
@@ -259,6 +286,8 @@ export class UpdateBuilder {
   private readonly rewinds = new Map<string, { tag: string; split?: string; fromStep: number }>();
   skipped = 0;
   restarted = false;
+  /** The read stopped at its byte limit with more in the file. */
+  more = false;
   hparams: HyperParameters | undefined;
   run: RunInfo | undefined;
 
@@ -307,6 +336,7 @@ export class UpdateBuilder {
     if (this.run !== undefined) update.run = this.run;
     if (this.rewinds.size > 0) update.rewinds = [...this.rewinds.values()];
     if (this.restarted) update.restarted = true;
+    if (this.more) update.more = true;
     return update;
   }
 }

@@ -16,14 +16,16 @@
  * appended, in chunks of CHUNK bytes (a larger record grows the buffer to
  * that record, up to MAX_RECORD). A record still being written is left for
  * the next poll; a file that shrank, was replaced (another inode) or whose
- * first record changed is read again from 0 (`restarted`).
+ * first record changed is read again from 0 (`restarted`). A bounded poll
+ * (`maxBytes`) stops at the first record boundary at or past that many bytes
+ * and says whether the file holds more (`more`).
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { HyperParameters, LogUpdate, ScalarSeries } from '../protocol/monitor';
 import { maskedCrc32c } from './crc32c';
 import { errorText } from './errors';
-import type { LogReader } from './logReader';
+import type { LogReader, PollLimit } from './logReader';
 import { ProtoError, Wire } from './protoWire';
 import { ScalarColumns } from './scalarColumns';
 import { splitFromName, splitOfFolder } from './splitNames';
@@ -33,6 +35,8 @@ import { DT_STRING, decodeHparams, decodeImage, decodeTensor, tensorImages, tens
 const CHUNK = 1 << 20;
 /** Records longer than this are refused (and the file is no longer read). */
 export const MAX_RECORD = 64 * 1024 * 1024;
+/** Bytes read past a poll's limit at first, for the record that crosses it. */
+const READ_AHEAD = 4096;
 const HEADER = 12;
 const FOOTER = 4;
 
@@ -122,7 +126,7 @@ class TfeventsReader implements LogReader {
     this.split = folderSplit(file);
   }
 
-  async poll(): Promise<LogUpdate> {
+  async poll(limit?: PollLimit): Promise<LogUpdate> {
     const update: LogUpdate = { scalars: [], images: [], texts: [], skipped: 0, warnings: [] };
     let handle: FileHandle;
     try {
@@ -140,7 +144,8 @@ class TfeventsReader implements LogReader {
         if (hadData) update.restarted = true;
       }
       this.ino = stat.ino;
-      if (this.stoppedAt === undefined) await this.read(handle, stat.size, update);
+      const maxBytes = limit?.maxBytes === undefined || Number.isNaN(limit.maxBytes) ? Infinity : Math.max(0, limit.maxBytes);
+      if (this.stoppedAt === undefined) await this.read(handle, stat.size, maxBytes, update);
     } finally {
       await handle.close();
       update.scalars = this.takeSeries();
@@ -191,9 +196,11 @@ class TfeventsReader implements LogReader {
     update.warnings.push(`${this.base}: ${problem}`);
   }
 
-  private async read(handle: FileHandle, size: number, update: LogUpdate): Promise<void> {
+  private async read(handle: FileHandle, size: number, maxBytes: number, update: LogUpdate): Promise<void> {
     if (size - this.offset < HEADER) return;
-    let buf = Buffer.allocUnsafe(Math.min(CHUNK, size - this.offset));
+    const start = this.offset;
+    // A bounded poll reads about its limit, plus room for the record that crosses it.
+    let buf = Buffer.allocUnsafe(Math.min(CHUNK, size - this.offset, maxBytes + READ_AHEAD));
     let view = new DataView(buf.buffer, buf.byteOffset, buf.length);
     /** File position of buf[0]; buf holds [bufStart, bufStart + len). */
     let bufStart = this.offset;
@@ -225,6 +232,11 @@ class TfeventsReader implements LogReader {
     };
 
     for (;;) {
+      if (this.offset > start && this.offset - start >= maxBytes) {
+        // A record can start here only with a whole header after it.
+        if (size - this.offset >= HEADER) update.more = true;
+        break;
+      }
       if (len - p < HEADER && !(await fill(HEADER))) break;
       const at = bufStart + p;
       const lo = view.getUint32(p, true);

@@ -150,6 +150,35 @@ describe('text logs: TextTail', () => {
     }
   });
 
+  it('a bounded read stops at the first line end at or past its limit, never inside a line but inside one being dropped', async () => {
+    const file = path.join(dir, 'bounded.txt');
+    writeFileSync(file, `aaaa\nbbbbbbbb\nc\n${'x'.repeat(100)}\nd\ne`);
+    const tail = new TextTail(file, { maxLineBytes: 50, chunkBytes: 16 });
+    const lines: string[] = [];
+    const reads = [];
+    for (const maxBytes of [5, 6, 0, 1, 20, 40, 40]) {
+      const read = await tail.read((l) => lines.push(l), { maxBytes });
+      reads.push([read.lines, read.oversized, read.consumed, read.more, tail.offset]);
+    }
+    assert.deepEqual(reads, [
+      [1, 0, 5, true, 5],
+      [1, 0, 9, true, 14],
+      [1, 0, 2, true, 16],
+      // the long line: held up to the cap, then dropped chunk by chunk, a read stopping inside it
+      [0, 1, 64, true, 80],
+      [0, 0, 32, true, 112],
+      // its end, then `d`; `e` has no line end yet
+      [1, 0, 7, false, 119],
+      [0, 0, 0, false, 119],
+    ]);
+    assert.deepEqual(lines, ['aaaa', 'bbbbbbbb', 'c', 'd']);
+    appendFileSync(file, '\nf\n');
+    const last = await tail.read((l) => lines.push(l), { maxBytes: 1 });
+    assert.deepEqual([last.lines, last.consumed, last.more], [1, 2, true]);
+    assert.deepEqual((await tail.read((l) => lines.push(l), { maxBytes: 1 })).more, false);
+    assert.deepEqual(lines, ['aaaa', 'bbbbbbbb', 'c', 'd', 'e', 'f']);
+  });
+
   it('a missing file is a FormatError naming it', async () => {
     await assert.rejects(new TextTail(path.join(dir, 'none.log')).read(() => undefined), (e: unknown) => e instanceof FormatError && e.message.startsWith('none.log:'));
     await assert.rejects(createKerasCsvReader(path.join(dir, 'none.log')).poll(), FormatError);

@@ -317,6 +317,22 @@ describe('tfevents: files written from the format description', () => {
     assert.deepEqual(values(update, 'x'), [1]);
   });
 
+  it('a bounded poll reads a record larger than its limit whole, then stops', async () => {
+    const file = path.join(dir, 'events.out.tfevents.3b.host');
+    const big = Buffer.concat([PNG, Buffer.alloc(2 << 20, 7)]);
+    const head = records(fileVersion(), event(1, 1, [simple('x', 1)]));
+    writeFileSync(file, Buffer.concat([head, records(event(2, 2, [Buffer.concat([str(1, 'big'), ld(4, str(4, big))])]), event(3, 3, [simple('x', 3)]))]));
+    const reader = createTfeventsReader(file);
+    const first = await reader.poll({ maxBytes: head.length + 1 });
+    assert.equal(first.images.length, 1);
+    assert.equal(Buffer.from(first.images[0]!.base64, 'base64').length, big.length);
+    assert.deepEqual(values(first, 'x'), [1]);
+    assert.equal(first.more, true);
+    const second = await reader.poll({ maxBytes: 1 });
+    assert.deepEqual(values(second, 'x'), [3]);
+    assert.equal(second.more, undefined);
+  });
+
   it('skips records with a bad data CRC, warning once', async () => {
     const file = path.join(dir, 'events.out.tfevents.4.host');
     const bad = (step: number): Buffer => {
