@@ -144,7 +144,7 @@ export class RunRegistry {
 
   private isLive(run: TrackedRun): boolean {
     const tracker = run.tracker;
-    if (tracker.info.status === 'running') return true;
+    if (tracker.info.status === 'running' || tracker.behind) return true;
     const window = this.options.liveWindowMs ?? 10 * 60_000;
     return tracker.lastGrowthMs !== undefined && this.now() - tracker.lastGrowthMs < window;
   }

@@ -19,6 +19,8 @@ const MAX_WARNINGS = 50;
 export const POLL_BYTES = 16 * 1024 * 1024;
 /** Points kept per series (32 bytes each); beyond, older points are thinned for the charts. */
 export const MAX_SERIES_POINTS = 2_000_000;
+/** Bounded reads per file in one poll (1 GB): a file growing faster than it is read cannot hold a poll forever. */
+const MAX_READS_PER_POLL = 64;
 
 export interface TrackedSeries {
   key: string;
@@ -71,6 +73,8 @@ export class RunTracker {
   epoch: number | undefined;
   lastWallTime: number | undefined;
   firstWallTime: number | undefined;
+  /** The last poll stopped before the end of a file: poll again soon. */
+  behind = false;
   private readonly readers = new Map<string, LogReader>();
   private readonly samples: SampleImages | undefined;
   private sampleImages: GalleryImage[] = [];
@@ -126,9 +130,14 @@ export class RunTracker {
     this.polls++;
     const result: PollResult = { grown: [], metaChanged: false };
     const starts = new Map<TrackedSeries, number>();
+    this.behind = false;
     for (const [file, reader] of this.readers) {
       // In bounded steps: a huge file never holds more than POLL_BYTES of points in flight.
-      for (let more = true; more; ) {
+      for (let more = true, reads = 0; more; reads++) {
+        if (reads === MAX_READS_PER_POLL) {
+          this.behind = true;
+          break;
+        }
         let update: LogUpdate;
         try {
           update = await reader.poll({ maxBytes: POLL_BYTES });
