@@ -9,24 +9,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { maskedCrc32c } from '../../src/formats/crc32c';
 import { findRuns, readerForFile, readersFor, runsFromFiles, type RunSource } from '../../src/formats/runDiscovery';
+import { event, record, simple } from './tfeventsWriter';
 
 /** A TFRecord file with one Event {step, summary {value {tag, simple_value}}}. */
-function eventFile(tag: string, step: number, value: number): Buffer {
-  const tagBytes = Buffer.from(tag);
-  const float = Buffer.alloc(4);
-  float.writeFloatLE(value);
-  const summaryValue = Buffer.concat([Buffer.from([0x0a, tagBytes.length]), tagBytes, Buffer.from([0x15]), float]);
-  const summary = Buffer.concat([Buffer.from([0x0a, summaryValue.length]), summaryValue]);
-  const data = Buffer.concat([Buffer.from([0x10, step, 0x2a, summary.length]), summary]);
-  const head = Buffer.alloc(12);
-  head.writeBigUInt64LE(BigInt(data.length));
-  head.writeUInt32LE(maskedCrc32c(head, 0, 8), 8);
-  const foot = Buffer.alloc(4);
-  foot.writeUInt32LE(maskedCrc32c(data));
-  return Buffer.concat([head, data, foot]);
-}
+const eventFile = (tag: string, step: number, value: number): Buffer => record(event(step, 0, [simple(tag, value)]));
 
 let root: string;
 beforeEach(() => {

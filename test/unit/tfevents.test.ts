@@ -19,57 +19,7 @@ import { pointsOf } from '../../src/formats/scalarColumns';
 import { createTfeventsReader, tagSeries } from '../../src/formats/tfevents';
 import { sniffImageMime } from '../../src/formats/tfeventsSummary';
 import { realFixture } from './realFixtures';
-
-// ---- a writer, from the format's description ----
-
-function varint(n: number | bigint): Buffer {
-  let v = BigInt.asUintN(64, BigInt(n));
-  const out: number[] = [];
-  while (v >= 0x80n) {
-    out.push(Number(v & 0x7fn) | 0x80);
-    v >>= 7n;
-  }
-  out.push(Number(v));
-  return Buffer.from(out);
-}
-const key = (field: number, wt: number): Buffer => varint(field * 8 + wt);
-const vint = (field: number, n: number | bigint): Buffer => Buffer.concat([key(field, 0), varint(n)]);
-const ld = (field: number, ...parts: Buffer[]): Buffer => {
-  const body = Buffer.concat(parts);
-  return Buffer.concat([key(field, 2), varint(body.length), body]);
-};
-const str = (field: number, s: string | Buffer): Buffer => ld(field, typeof s === 'string' ? Buffer.from(s) : s);
-function f64(field: number, v: number): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeDoubleLE(v);
-  return Buffer.concat([key(field, 1), b]);
-}
-function f32(field: number, v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeFloatLE(v);
-  return Buffer.concat([key(field, 5), b]);
-}
-
-function event(step: number, wall: number, values: Buffer[]): Buffer {
-  return Buffer.concat([f64(1, wall), vint(2, step), ld(5, ...values.map((v) => ld(1, v)))]);
-}
-const fileVersion = (): Buffer => Buffer.concat([f64(1, 1000), str(3, 'brain.Event:2')]);
-const meta = (plugin: string, content?: Buffer): Buffer => ld(9, ld(1, str(1, plugin), ...(content ? [ld(2, content)] : [])));
-const simple = (tag: string, v: number): Buffer => Buffer.concat([str(1, tag), f32(2, v)]);
-const tensor = (dtype: number, ...parts: Buffer[]): Buffer => ld(8, vint(1, dtype), ld(2), ...parts);
-
-function record(data: Buffer): Buffer {
-  const head = Buffer.alloc(12);
-  head.writeBigUInt64LE(BigInt(data.length));
-  head.writeUInt32LE(maskedCrc32c(head, 0, 8), 8);
-  const foot = Buffer.alloc(4);
-  foot.writeUInt32LE(maskedCrc32c(data));
-  return Buffer.concat([head, data, foot]);
-}
-const records = (...events: Buffer[]): Buffer => Buffer.concat(events.map(record));
-
-/** A real 1x1 PNG. */
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+import { PNG, PY_PROTO_FIELDS, event, f32, f64, fileVersion, key, ld, meta, record, records, simple, str, tensor, varint, vint } from './tfeventsWriter';
 
 function hparamsContent(): Buffer {
   const entry = (name: string, value: Buffer): Buffer => ld(1, str(1, name), ld(2, value));
@@ -87,25 +37,7 @@ function series(update: LogUpdate, tag: string): ScalarSeries {
 
 // ---- the independent reader ----
 
-const PY_READER = String.raw`
-import struct, sys, json
-def varint(b, i):
-    r = s = 0
-    while True:
-        x = b[i]; i += 1
-        r |= (x & 0x7f) << s; s += 7
-        if x < 0x80: return r, i
-def fields(b):
-    i = 0
-    while i < len(b):
-        k, i = varint(b, i); f, wt = k >> 3, k & 7
-        if wt == 0: v, i = varint(b, i)
-        elif wt == 1: v = b[i:i+8]; i += 8
-        elif wt == 5: v = b[i:i+4]; i += 4
-        elif wt == 2:
-            n, i = varint(b, i); v = b[i:i+n]; i += n
-        else: raise ValueError(wt)
-        yield f, wt, v
+const PY_READER = PY_PROTO_FIELDS + String.raw`
 out = []
 data = open(sys.argv[1], 'rb').read()
 i = 0
