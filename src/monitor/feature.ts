@@ -28,6 +28,7 @@ export interface TrainingMonitor {
   /** Opens (or shows) the panel. */
   open(): MonitorPanel;
   runViews(): RunView[];
+  exportCsv(runIds: string[], target?: vscode.Uri): Promise<number | undefined>;
 }
 
 export function registerMonitor(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): TrainingMonitor {
@@ -108,7 +109,8 @@ export function registerMonitor(context: vscode.ExtensionContext, log: vscode.Lo
   async function handle(message: ViewToMonitor): Promise<void> {
     switch (message.type) {
       case 'exportCsv':
-        return exportCsv(message.runIds);
+        await exportCsv(message.runIds);
+        return;
       case 'startTraining':
         await vscode.commands.executeCommand('deepLearningKit.startTraining', message.script);
         return;
@@ -129,22 +131,27 @@ export function registerMonitor(context: vscode.ExtensionContext, log: vscode.Lo
     }
   }
 
-  async function exportCsv(runIds: string[]): Promise<void> {
+  /** Writes the runs' scalars to `target`, asking where when not given; resolves with the rows written (undefined: cancelled). */
+  async function exportCsv(runIds: string[], target?: vscode.Uri): Promise<number | undefined> {
     const runs = runIds.map((id) => registry.get(id)).filter((run): run is TrackedRun => run !== undefined);
     if (runs.length === 0) throw new Error('No runs to export: show at least one run.');
+    const runsText = `${runs.length} run${runs.length === 1 ? '' : 's'}`;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const target = await vscode.window.showSaveDialog({
+    target ??= await vscode.window.showSaveDialog({
       defaultUri: folder ? vscode.Uri.joinPath(folder, 'training-scalars.csv') : undefined,
       filters: { CSV: ['csv'] },
-      title: `Export the scalars of ${runs.length} run${runs.length === 1 ? '' : 's'}`,
+      title: `Export the scalars of ${runsText}`,
     });
-    if (!target) return;
-    const points = await writeCsv(
-      target.fsPath,
+    if (!target) return undefined;
+    const written = target;
+    const rows = await writeCsv(
+      written.fsPath,
       runs.map((run) => ({ name: run.name, run: run.tracker })),
     );
-    const choice = await vscode.window.showInformationMessage(`Exported ${points.toLocaleString('en-US')} points of ${runs.length} run${runs.length === 1 ? '' : 's'} to ${path.basename(target.fsPath)}.`, 'Open');
-    if (choice) await vscode.commands.executeCommand('vscode.open', target);
+    void vscode.window.showInformationMessage(`Exported ${rows.toLocaleString('en-US')} points of ${runsText} to ${path.basename(written.fsPath)}.`, 'Open').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('vscode.open', written);
+    });
+    return rows;
   }
 
   function adopt(webviewPanel: vscode.WebviewPanel): MonitorPanel {
@@ -204,5 +211,5 @@ export function registerMonitor(context: vscode.ExtensionContext, log: vscode.Lo
   });
   // Follow runs from the start, so the status bar shows a run being trained even with no panel open.
   registry.start();
-  return { registry, runner, open, runViews };
+  return { registry, runner, open, runViews, exportCsv };
 }

@@ -59,6 +59,22 @@ describe('training monitor', function () {
     assert.equal(view?.hparams['lr'], 0.003);
   });
 
+  it('exports every point of the chosen runs to CSV', async () => {
+    const { monitor } = await api();
+    await monitor.registry.refresh();
+    const ids = [workspacePath('runs', 'cnn-baseline'), workspacePath('lightning_logs', 'version_0')];
+    const points = ids.map((id) => monitor.registry.get(id)?.tracker.pointCount ?? 0);
+    assert.ok(points.every((count) => count > 0), `points: ${points.join(', ')}`);
+    const target = vscode.Uri.file(workspacePath('exported-scalars.csv'));
+    const rows = await monitor.exportCsv(ids, target);
+    const lines = readFileSync(target.fsPath, 'utf8').trimEnd().split('\n');
+    assert.equal(rows, points[0]! + points[1]!);
+    assert.equal(lines.length, 1 + rows!);
+    assert.equal(lines[0], 'run,tag,metric,split,step,epoch,wall_time,value');
+    assert.ok(lines.some((line) => line.startsWith('runs/cnn-baseline,loss,loss,val,64,1,')), 'a val row of the run log');
+    assert.ok(lines.some((line) => line.startsWith('lightning_logs/version_0,')), 'rows of the Lightning run');
+  });
+
   it('opens one Training Monitor panel, and the command shows it again', async () => {
     await vscode.commands.executeCommand('deepLearningKit.openTrainingMonitor');
     const isMonitor = (tab: vscode.Tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('deepLearningKit.trainingMonitor');
