@@ -4,7 +4,7 @@
  * asks for it on `ready` and then receives appends, so hiding, moving or
  * reloading the panel loses nothing.
  */
-import type { HyperParameters, RunFormat } from './monitor';
+import type { HyperParameters, RunFormat, ScalarSeries } from './monitor';
 
 /**
  * `running`: the log says so and the writer lives (or the files still grow);
@@ -67,19 +67,10 @@ export interface RunView {
 }
 
 /** All points of one series of one run, column by column (typed arrays travel cheaply). */
-export interface SeriesData {
-  /** `${runId}\u0000${tag}`: unique. */
+export interface SeriesData extends ScalarSeries {
+  /** `${runId}\u0000${tag}\u0000${split}`: unique. */
   key: string;
   runId: string;
-  tag: string;
-  metric: string;
-  split?: string;
-  steps: Float64Array;
-  values: Float64Array;
-  /** Unix seconds; NaN where unknown. */
-  wallTimes: Float64Array;
-  /** NaN where unknown. */
-  epochs: Float64Array;
 }
 
 /**
