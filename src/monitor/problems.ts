@@ -3,6 +3,7 @@
  * or infinite, or the training loss diverged. Looked for only in points
  * written while the monitor watched, never in history read on opening.
  */
+import { isLossMetric } from './metricGoal';
 import type { PollResult, RunTracker, TrackedSeries } from './runTracker';
 
 export interface TrainingProblem {
@@ -11,11 +12,6 @@ export interface TrainingProblem {
   split?: string;
   step: number;
   value: number;
-}
-
-/** Loss-like names: where "up" means "worse" and a climb past the start means divergence. */
-export function isLossMetric(metric: string): boolean {
-  return /loss|error|mse|mae|rmse|perplexity/i.test(metric);
 }
 
 /** Points before a climb counts: early noise is not divergence. */

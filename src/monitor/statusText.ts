@@ -1,6 +1,6 @@
 /** The status-bar line of the active run: `cnn-baseline · epoch 3/20 · loss 0.412 · ETA 2m`. */
 import type { RunView } from '../protocol/monitorView';
-import { isLossMetric } from './problems';
+import { isLossMetric } from './metricGoal';
 import type { RunTracker, TrackedSeries } from './runTracker';
 
 /** `45s`, `2m`, `1h 05m`: coarse on purpose, it changes every second otherwise. */

@@ -6,6 +6,7 @@
  * so `loss|acc` or `^val`), anything else (`acc(`) as plain text; plain
  * words match as substrings either way. Pure: no DOM.
  */
+import { isLossMetric } from '../../../src/monitor/metricGoal';
 import type { SeriesData } from '../../../src/protocol/monitorView';
 
 /**
@@ -94,11 +95,9 @@ export function metricMatcher(filter: string): (metric: string) => boolean {
   }
 }
 
-const LOSS_LIKE = /loss/i;
-
 /** Loss-like metrics first, then by name (numbers in names in numeric order). */
 export function compareMetrics(a: string, b: string): number {
-  const rank = (metric: string): number => (LOSS_LIKE.test(metric) ? 0 : 1);
+  const rank = (metric: string): number => (isLossMetric(metric) ? 0 : 1);
   return rank(a) - rank(b) || a.localeCompare(b, 'en', { numeric: true, sensitivity: 'base' }) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
