@@ -87,48 +87,54 @@ function stateDictTensors(dict: PyDict, prefix = ''): FoundTensor[] {
   return out;
 }
 
-/** Parameters, buffers and submodules of a pickled nn.Module tree, named as its state_dict would. */
-function moduleTensors(root: PyObject, classes: Map<string, string>): FoundTensor[] {
+/** What one module of a pickled tree holds: its tensors and its child modules, by attribute name. */
+interface ModuleContents {
+  tensors: [name: string, tensor: TorchTensor, trainable: boolean][];
+  children: [name: string, module: PyObject][];
+}
+
+/**
+ * The tensors of a pickled module tree, named as its state_dict would name
+ * them, walked depth-first (bounded in depth and count, cycles skipped);
+ * records each module's class by path in `classes`.
+ */
+function treeTensors(root: PyObject, classes: Map<string, string>, contents: (module: PyObject) => ModuleContents): FoundTensor[] {
   const out: FoundTensor[] = [];
   const onPath = new Set<PyObject>();
   const visit = (module: PyObject, prefix: string, depth: number) => {
     if (depth > MAX_MODULE_DEPTH || onPath.has(module) || out.length > MAX_TENSORS) return;
     onPath.add(module);
     classes.set(prefix, module.global);
-    const state = module.stateDict;
-    const parameters = state?.get('_parameters');
-    const buffers = state?.get('_buffers');
-    const children = state?.get('_modules');
-    if (parameters instanceof PyDict)
-      for (const [name, tensor] of parameters.entries) {
-        if (tensor instanceof TorchTensor) out.push({ path: join(prefix, String(name)), tensor, trainable: tensor.requiresGrad });
-      }
-    if (buffers instanceof PyDict)
-      for (const [name, tensor] of buffers.entries) if (tensor instanceof TorchTensor) out.push({ path: join(prefix, String(name)), tensor, trainable: false });
-    if (children instanceof PyDict)
-      for (const [name, child] of children.entries) if (child instanceof PyObject) visit(child, join(prefix, String(name)), depth + 1);
+    const { tensors, children } = contents(module);
+    for (const [name, tensor, trainable] of tensors) out.push({ path: join(prefix, name), tensor, trainable });
+    for (const [name, child] of children) visit(child, join(prefix, name), depth + 1);
     onPath.delete(module);
   };
   visit(root, '', 0);
   return out;
 }
 
-/** TorchScript modules: every attribute that is a tensor is a weight, every `__torch__` object a submodule. */
-function scriptTensors(root: PyObject, classes: Map<string, string>): FoundTensor[] {
-  const out: FoundTensor[] = [];
-  const onPath = new Set<PyObject>();
-  const visit = (module: PyObject, prefix: string, depth: number) => {
-    if (depth > MAX_MODULE_DEPTH || onPath.has(module) || out.length > MAX_TENSORS) return;
-    onPath.add(module);
-    classes.set(prefix, module.global);
-    for (const [name, value] of module.stateDict?.entries ?? []) {
-      if (value instanceof TorchTensor) out.push({ path: join(prefix, String(name)), tensor: value, trainable: value.requiresGrad });
-      else if (isTorchScriptObject(value)) visit(value, join(prefix, String(name)), depth + 1);
-    }
-    onPath.delete(module);
-  };
-  visit(root, '', 0);
-  return out;
+/** An nn.Module: `_parameters` (trainable as saved), `_buffers` (never trainable) and `_modules`. */
+function moduleContents(module: PyObject): ModuleContents {
+  const found: ModuleContents = { tensors: [], children: [] };
+  const state = module.stateDict;
+  const parameters = state?.get('_parameters');
+  const buffers = state?.get('_buffers');
+  const children = state?.get('_modules');
+  if (parameters instanceof PyDict) for (const [name, tensor] of parameters.entries) if (tensor instanceof TorchTensor) found.tensors.push([String(name), tensor, tensor.requiresGrad]);
+  if (buffers instanceof PyDict) for (const [name, tensor] of buffers.entries) if (tensor instanceof TorchTensor) found.tensors.push([String(name), tensor, false]);
+  if (children instanceof PyDict) for (const [name, child] of children.entries) if (child instanceof PyObject) found.children.push([String(name), child]);
+  return found;
+}
+
+/** A TorchScript module: every attribute that is a tensor is a weight, every `__torch__` object a submodule. */
+function scriptContents(module: PyObject): ModuleContents {
+  const found: ModuleContents = { tensors: [], children: [] };
+  for (const [name, value] of module.stateDict?.entries ?? []) {
+    if (value instanceof TorchTensor) found.tensors.push([String(name), value, value.requiresGrad]);
+    else if (isTorchScriptObject(value)) found.children.push([String(name), value]);
+  }
+  return found;
 }
 
 /** Every tensor reachable from `value` once (by identity), with its element count. */
@@ -257,10 +263,10 @@ export function readRoot(root: PickleValue, torchscript: boolean): RootReading {
   const warnings: string[] = [];
   if (torchscript) {
     if (!isTorchScriptObject(root)) return { formatLabel: 'TorchScript archive', tensors: [], facts: [], moduleClasses: classes, warnings: ['data.pkl holds no TorchScript module.'] };
-    return { formatLabel: 'TorchScript module', tensors: scriptTensors(root, classes), facts: [], moduleClasses: classes, warnings };
+    return { formatLabel: 'TorchScript module', tensors: treeTensors(root, classes, scriptContents), facts: [], moduleClasses: classes, warnings };
   }
   if (isStateDict(root)) return { formatLabel: 'PyTorch state_dict', tensors: stateDictTensors(root), facts: [], moduleClasses: classes, warnings };
-  if (isModuleObject(root)) return { formatLabel: 'PyTorch whole-model pickle', tensors: moduleTensors(root, classes), facts: [], moduleClasses: classes, warnings };
+  if (isModuleObject(root)) return { formatLabel: 'PyTorch whole-model pickle', tensors: treeTensors(root, classes, moduleContents), facts: [], moduleClasses: classes, warnings };
   if (root instanceof TorchTensor) return { formatLabel: 'PyTorch tensor', tensors: [{ path: 'tensor', tensor: root }], facts: [], moduleClasses: classes, warnings };
 
   const entries = dictEntries(root);
@@ -279,7 +285,7 @@ export function readRoot(root: PickleValue, torchscript: boolean): RootReading {
   let tensors: FoundTensor[];
   if (modelKey !== undefined) {
     const model = entries.get(modelKey) as PickleValue;
-    tensors = isModuleObject(model) ? moduleTensors(model, classes) : stateDictTensors(model as PyDict);
+    tensors = isModuleObject(model) ? treeTensors(model, classes, moduleContents) : stateDictTensors(model as PyDict);
   } else {
     tensors = [];
     looseTensors(root, '', 0, new Set(), tensors);
