@@ -5,6 +5,7 @@
  */
 import type { RunStatus, RunView } from '../protocol/monitorView';
 import type { RunTracker } from './runTracker';
+import { isProcessAlive } from './training/processTree';
 
 /** Files that grew this recently count as a running run when the log states no status. */
 export const ACTIVE_WINDOW_MS = 60_000;
@@ -77,15 +78,9 @@ export function etaSeconds(progress: Progress): number | undefined {
   return undefined;
 }
 
-/** Whether a process with this pid lives on this machine (undefined: cannot tell). */
-export function pidAlive(pid: number | undefined): boolean | undefined {
-  if (pid === undefined || !Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Whether a process with this pid lives on this machine (a zombie does not); undefined: no pid to ask. */
+function pidAlive(pid: number | undefined): boolean | undefined {
+  return pid === undefined || !Number.isInteger(pid) || pid <= 0 ? undefined : isProcessAlive(pid);
 }
 
 /** The training process started from this window that writes the run. */
